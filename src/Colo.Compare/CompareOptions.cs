@@ -1,0 +1,44 @@
+namespace Colo.Compare;
+
+/// <summary>
+/// Limits and timers of the comparison engine. Names and defaults follow QEMU's colo-compare properties where one
+/// exists (<c>compare_timeout</c>, <c>expired_scan_cycle</c>, <c>max_queue_size</c>).
+/// </summary>
+public sealed class CompareOptions
+{
+    /// <summary>A queued frame (either side) older than this requests a checkpoint (QEMU <c>compare_timeout</c>).</summary>
+    public TimeSpan CompareTimeout { get; set; } = TimeSpan.FromMilliseconds(3000);
+
+    /// <summary>How often queues are scanned for expired frames, and the minimum gap between repeated requests.</summary>
+    public TimeSpan ExpiredScanCycle { get; set; } = TimeSpan.FromMilliseconds(1000);
+
+    /// <summary>Frames queued per flow per side before a checkpoint is requested (QEMU <c>max_queue_size</c>).</summary>
+    public int MaxQueueSize { get; set; } = 1024;
+
+    /// <summary>Tracked flows before a checkpoint is requested and idle flows are evicted.</summary>
+    public int MaxFlows { get; set; } = 65536;
+
+    /// <summary>Bytes buffered across all flows (frames and stream bytes) before a checkpoint is requested.</summary>
+    public long MaxBufferedBytes { get; set; } = 256L * 1024 * 1024;
+
+    /// <summary>
+    /// Replay semantics: a flow that diverged is reported once and its primary frames are then released without
+    /// comparison (live semantics hold them until the checkpoint completes).
+    /// </summary>
+    public bool ReleaseDivergedFlows { get; set; }
+
+    /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> naming the option when a value is unusable.</summary>
+    public void Validate()
+    {
+        if (CompareTimeout <= TimeSpan.Zero)
+            throw new ArgumentOutOfRangeException(nameof(CompareTimeout), CompareTimeout, "compare_timeout must be positive.");
+        if (ExpiredScanCycle <= TimeSpan.Zero)
+            throw new ArgumentOutOfRangeException(nameof(ExpiredScanCycle), ExpiredScanCycle, "expired_scan_cycle must be positive.");
+        if (MaxQueueSize < 1)
+            throw new ArgumentOutOfRangeException(nameof(MaxQueueSize), MaxQueueSize, "max_queue_size must be at least 1.");
+        if (MaxFlows < 1)
+            throw new ArgumentOutOfRangeException(nameof(MaxFlows), MaxFlows, "max flows must be at least 1.");
+        if (MaxBufferedBytes < 64 * 1024)
+            throw new ArgumentOutOfRangeException(nameof(MaxBufferedBytes), MaxBufferedBytes, "max buffered bytes must be at least 64 KiB.");
+    }
+}

@@ -1,0 +1,26 @@
+namespace Colo.Compare;
+
+/// <summary>Why a primary frame was released.</summary>
+public enum ReleaseReason : byte
+{
+    /// <summary>All its bytes were confirmed equal to the secondary's and the ACK gate passed.</summary>
+    Compared = 0,
+
+    /// <summary>Not IP (ARP, ...), or malformed: forwarded uncompared, as QEMU does.</summary>
+    NotCompared,
+
+    /// <summary>Matched a passthrough rule.</summary>
+    Passthrough,
+
+    /// <summary>Flushed by a completed checkpoint.</summary>
+    Checkpoint,
+
+    /// <summary>Failover: released without comparison.</summary>
+    Failover,
+
+    /// <summary>Replay only: its flow diverged earlier and is no longer compared.</summary>
+    Diverged,
+
+    /// <summary>The proxy is shutting down and releases what it holds rather than lose it.</summary>
+    Shutdown,
+}

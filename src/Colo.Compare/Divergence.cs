@@ -29,6 +29,9 @@ public sealed class Divergence
     /// <summary>Datagrams: 0-based index of the primary datagram in its flow.</summary>
     public long? DatagramIndex { get; init; }
 
+    /// <summary>Datagrams: offset of the differing byte inside the datagram's compared bytes.</summary>
+    public int? DatagramByteOffset { get; init; }
+
     /// <summary>Up to 16 bytes before and after the differing byte, each side (the bytes before are equal on both).</summary>
     public required byte[] PrimaryContext { get; init; }
 

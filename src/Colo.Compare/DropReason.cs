@@ -21,12 +21,12 @@ public enum DropReason : byte
     /// <summary>Secondary: its flow already diverged.</summary>
     Diverged,
 
-    /// <summary>Secondary: the flow's secondary queue was at max_queue_size.</summary>
-    QueueFull,
-
-    /// <summary>Secondary: the global buffered-bytes cap was reached.</summary>
+    /// <summary>Secondary: the global buffered-bytes cap was reached, or its bytes lay too far ahead to buffer.</summary>
     MemoryCap,
 
     /// <summary>Secondary: the flow matched a passthrough rule.</summary>
     Passthrough,
+
+    /// <summary>Secondary: discarded at shutdown (the primary's frames were released).</summary>
+    Shutdown,
 }

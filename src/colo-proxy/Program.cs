@@ -9,6 +9,15 @@ internal static class Program
     {
         var root = new RootCommand("ColoProxy: a standalone COLO network comparator (drop-in for QEMU's colo-compare).");
         root.Subcommands.Add(ReplayCommand.Create());
-        return await root.Parse(args).InvokeAsync().ConfigureAwait(false);
+        ParseResult parse = root.Parse(args);
+        if (parse.Errors.Count > 0)
+        {
+            // Usage errors exit 2 (replay's "bad input or usage"), not the library's default 1, which means "divergent".
+            foreach (var error in parse.Errors)
+                await Console.Error.WriteLineAsync($"colo-proxy: {error.Message}").ConfigureAwait(false);
+            await Console.Error.WriteLineAsync("Run 'colo-proxy --help' for usage.").ConfigureAwait(false);
+            return 2;
+        }
+        return await parse.InvokeAsync().ConfigureAwait(false);
     }
 }

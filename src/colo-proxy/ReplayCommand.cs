@@ -1,9 +1,85 @@
 using System.CommandLine;
+using Colo.Cli.Replay;
+using Colo.Packets.Capture;
 
 namespace Colo.Cli;
 
-/// <summary><c>colo-proxy replay PRIMARY SECONDARY</c> (being written).</summary>
+/// <summary>
+/// <c>colo-proxy replay PRIMARY SECONDARY</c>: the comparison engine over two captures. Exit 0 when the content is
+/// the same, 1 when it diverged, 2 on bad input or usage.
+/// </summary>
 internal static class ReplayCommand
 {
-    public static Command Create() => new("replay", "Compare two captures (pcap or pcapng) and report divergences.");
+    public const int ExitSame = 0;
+    public const int ExitDivergent = 1;
+    public const int ExitBadInput = 2;
+
+    public static Command Create()
+    {
+        var primary = new Argument<string>("PRIMARY") { Description = "Capture of the primary's output (pcap or pcapng)." };
+        var secondary = new Argument<string>("SECONDARY") { Description = "Capture of the secondary's output (pcap or pcapng)." };
+        var json = new Option<bool>("--json") { Description = "Print one JSON object instead of the human report." };
+        var output = new Option<string?>("--out") { Description = "Write the released primary frames, in release order (pcapng if FILE ends in .pcapng, else pcap)." };
+        var timeout = new Option<int>("--compare-timeout") { Description = "Milliseconds a frame may wait before a (recorded) timeout checkpoint.", DefaultValueFactory = _ => 3000 };
+        var scan = new Option<int>("--expired-scan-cycle") { Description = "Milliseconds between timeout scans.", DefaultValueFactory = _ => 1000 };
+        var queue = new Option<int>("--max-queue-size") { Description = "Frames queued per flow per side before a (recorded) queue_full checkpoint.", DefaultValueFactory = _ => 1024 };
+
+        var command = new Command("replay", "Compare two captures (pcap or pcapng) of the primary's and the secondary's output and report where they diverge.")
+        {
+            primary, secondary, json, output, timeout, scan, queue,
+        };
+        command.SetAction(parse =>
+        {
+            int timeoutMs = parse.GetValue(timeout);
+            int scanMs = parse.GetValue(scan);
+            int maxQueue = parse.GetValue(queue);
+            if (timeoutMs <= 0 || scanMs <= 0 || maxQueue <= 0)
+            {
+                Console.Error.WriteLine("colo-proxy replay: --compare-timeout, --expired-scan-cycle and --max-queue-size must be positive.");
+                return ExitBadInput;
+            }
+            var options = new ReplayOptions
+            {
+                PrimaryPath = parse.GetRequiredValue(primary),
+                SecondaryPath = parse.GetRequiredValue(secondary),
+                OutputPath = parse.GetValue(output),
+                CompareTimeout = TimeSpan.FromMilliseconds(timeoutMs),
+                ExpiredScanCycle = TimeSpan.FromMilliseconds(scanMs),
+                MaxQueueSize = maxQueue,
+            };
+            return Run(options, parse.GetValue(json), Console.Out, Console.Error);
+        });
+        return command;
+    }
+
+    public static int Run(ReplayOptions options, bool json, TextWriter output, TextWriter error)
+    {
+        ReplayResult result;
+        try
+        {
+            result = ReplaySession.Run(options);
+        }
+        catch (CaptureFormatException ex)
+        {
+            error.WriteLine($"colo-proxy replay: {ex.Message}");
+            return ExitBadInput;
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException or IOException)
+        {
+            error.WriteLine($"colo-proxy replay: {ex.Message}");
+            return ExitBadInput;
+        }
+
+        if (json)
+        {
+            output.Flush();
+            using Stream stdout = output == Console.Out ? Console.OpenStandardOutput() : new TextWriterStream(output);
+            ReplayReportWriter.WriteJson(result, stdout);
+        }
+        else
+        {
+            ReplayReportWriter.WriteHuman(result, output);
+        }
+        return result.IsDivergent ? ExitDivergent : ExitSame;
+    }
 }

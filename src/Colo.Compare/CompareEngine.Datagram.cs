@@ -1,0 +1,168 @@
+using Colo.Compare.Internal;
+using Colo.Packets.Frames;
+
+namespace Colo.Compare;
+
+// UDP, ICMP, ICMPv6, other IP protocols and IP fragments: a primary datagram matches the oldest equal queued
+// secondary datagram of its flow; released in primary arrival order; no equal one while the secondary has queued
+// datagrams is a divergence. Checksums are never compared.
+public sealed partial class CompareEngine
+{
+    private void IngestDatagram(Flow flow, Side side, ReadOnlySpan<byte> frame, int vnetHeaderLength, in PacketInfo info, TimeSpan now)
+    {
+        (int offset, int length, int discriminator) = ComparedRegion(in info);
+        ReadOnlySpan<byte> bytes = frame.Slice(offset, length);
+        bool skipChecksum = SkipsChecksum(flow.Key);
+
+        if (side == Side.Primary)
+        {
+            long index = flow.PrimaryDatagramCount++;
+            long streamOffset = flow.PrimaryDatagramBytes;
+            flow.PrimaryDatagramBytes += length;
+            if (flow.State == FlowState.Diverged)
+            {
+                IngestAfterDivergence(flow, side, frame, vnetHeaderLength, now);
+                return;
+            }
+
+            if (flow.Primary.IsEmpty && !flow.Secondary.IsEmpty)
+            {
+                int match = FindEqualSecondary(flow, bytes, discriminator, skipChecksum);
+                if (match >= 0)
+                {
+                    RemoveSecondary(flow, match, drop: null);
+                    ReleaseDirect(frame, ReleaseReason.Compared, flow.Key, now, vnetHeaderLength);
+                    return;
+                }
+                ref SecondaryRecord oldest = ref flow.Secondary.Head;
+                DivergeDatagram(flow, bytes, oldest.Data.AsSpan(0, oldest.Length), skipChecksum, streamOffset, index, now);
+                IngestAfterDivergence(flow, side, frame, vnetHeaderLength, now);
+                return;
+            }
+
+            var pending = new PendingFrame
+            {
+                CompareOffset = offset,
+                CompareLength = length,
+                Discriminator = discriminator,
+                StreamOffset = streamOffset,
+                DatagramIndex = index,
+            };
+            EnqueuePrimary(flow, frame, vnetHeaderLength, ref pending, now);
+            MatchDatagrams(flow, skipChecksum, now);
+            return;
+        }
+
+        if (flow.State == FlowState.Diverged)
+        {
+            DropSecondary(DropReason.Diverged);
+            return;
+        }
+
+        // Fast path: the oldest unmatched primary datagram is waiting and nothing older is queued on this side.
+        if (flow.Secondary.IsEmpty && !flow.Primary.IsEmpty)
+        {
+            ref PendingFrame head = ref flow.Primary.Head;
+            ReadOnlySpan<byte> primaryBytes = head.Buffer.AsSpan(head.CompareOffset, head.CompareLength);
+            if (head.Discriminator == discriminator && FirstDifference(primaryBytes, bytes, skipChecksum) < 0)
+            {
+                head.Matched = true;
+                Counters.SecondaryMatched++;
+                ReleaseReadyDatagrams(flow);
+                return;
+            }
+            DivergeDatagram(flow, primaryBytes, bytes, skipChecksum, head.StreamOffset, head.DatagramIndex, now);
+            DropSecondary(DropReason.Diverged);
+            return;
+        }
+
+        if (OverMemoryCap)
+        {
+            if (!_memoryCapReported)
+            {
+                _memoryCapReported = true;
+                Trigger(CheckpointReason.MemoryCap, flow.Key, true, side, TimeSpan.Zero, now);
+            }
+            DropSecondary(DropReason.MemoryCap);
+            return;
+        }
+
+        byte[] copy = _pool.Rent(Math.Max(length, 1));
+        bytes.CopyTo(copy);
+        _bufferedBytes += copy.Length;
+        var record = new SecondaryRecord { Data = copy, Length = length, Discriminator = discriminator, Charged = copy.Length };
+        EnqueueSecondary(flow, ref record, now);
+        MatchDatagrams(flow, skipChecksum, now);
+    }
+
+    /// <summary>Matches queued primary datagrams, oldest first, against the secondary's queue.</summary>
+    private void MatchDatagrams(Flow flow, bool skipChecksum, TimeSpan now)
+    {
+        for (int i = 0; i < flow.Primary.Count && !flow.Secondary.IsEmpty; i++)
+        {
+            ref PendingFrame pending = ref flow.Primary[i];
+            if (pending.Matched)
+                continue;
+            ReadOnlySpan<byte> bytes = pending.Buffer.AsSpan(pending.CompareOffset, pending.CompareLength);
+            int match = FindEqualSecondary(flow, bytes, pending.Discriminator, skipChecksum);
+            if (match < 0)
+            {
+                ref SecondaryRecord oldest = ref flow.Secondary.Head;
+                DivergeDatagram(flow, bytes, oldest.Data.AsSpan(0, oldest.Length), skipChecksum, pending.StreamOffset,
+                    pending.DatagramIndex, now);
+                return;
+            }
+            pending.Matched = true;
+            RemoveSecondary(flow, match, drop: null);
+        }
+        ReleaseReadyDatagrams(flow);
+    }
+
+    private void ReleaseReadyDatagrams(Flow flow)
+    {
+        while (!flow.Primary.IsEmpty && flow.Primary.Head.Matched)
+            ReleaseHead(flow, ReleaseReason.Compared);
+    }
+
+    private static int FindEqualSecondary(Flow flow, ReadOnlySpan<byte> bytes, int discriminator, bool skipChecksum)
+    {
+        for (int i = 0; i < flow.Secondary.Count; i++)
+        {
+            ref SecondaryRecord candidate = ref flow.Secondary[i];
+            if (candidate.Discriminator == discriminator
+                && FirstDifference(bytes, candidate.Data.AsSpan(0, candidate.Length), skipChecksum) < 0)
+                return i;
+        }
+        return -1;
+    }
+
+    /// <summary>
+    /// The bytes compared for a datagram: the UDP payload (ports are in the flow key, the length is implied); the
+    /// whole ICMP message (its checksum skipped); the IP payload of other protocols and of fragments. The
+    /// discriminator keeps fragments apart by offset and more-fragments flag.
+    /// </summary>
+    private static (int Offset, int Length, int Discriminator) ComparedRegion(in PacketInfo info)
+    {
+        if (info.IsFragment)
+            return (info.TransportOffset, info.NetworkEnd - info.TransportOffset, (info.FragmentOffset << 1) | (info.MoreFragments ? 1 : 0));
+        return (info.PayloadOffset, info.PayloadLength, 0);
+    }
+
+    private static bool SkipsChecksum(in FlowKey key) =>
+        !key.IsFragmentFlow && key.Protocol is IpProtocol.Icmp or IpProtocol.Icmpv6;
+
+    /// <summary>Index of the first differing byte, or -1 when equal (ICMP: bytes 2-3, the checksum, are skipped).</summary>
+    private static int FirstDifference(ReadOnlySpan<byte> primary, ReadOnlySpan<byte> secondary, bool skipChecksum)
+    {
+        if (!skipChecksum || primary.Length < 4 || secondary.Length < 4)
+        {
+            int same = primary.CommonPrefixLength(secondary);
+            return same == primary.Length && same == secondary.Length ? -1 : same;
+        }
+        int head = primary[..2].CommonPrefixLength(secondary[..2]);
+        if (head < 2)
+            return head;
+        int rest = primary[4..].CommonPrefixLength(secondary[4..]);
+        return rest == primary.Length - 4 && rest == secondary.Length - 4 ? -1 : 4 + rest;
+    }
+}

@@ -1,0 +1,348 @@
+using Colo.Compare.Internal;
+using Colo.Packets.Frames;
+
+namespace Colo.Compare;
+
+// TCP: the byte stream of each side, keyed by sequence number (DESIGN.md section 4, rules 1-7).
+public sealed partial class CompareEngine
+{
+    private void IngestTcp(Flow flow, Side side, ReadOnlySpan<byte> frame, int vnetHeaderLength, in PacketInfo info, TimeSpan now)
+    {
+        TcpFlags flags = info.TcpFlags;
+        bool syn = (flags & TcpFlags.Syn) != 0;
+        bool fin = (flags & TcpFlags.Fin) != 0;
+        bool rst = (flags & TcpFlags.Rst) != 0;
+        bool ack = (flags & TcpFlags.Ack) != 0;
+
+        TcpStream tcp = flow.Tcp ??= syn
+            ? new TcpStream(unchecked(info.TcpSequence + 1), isnKnown: true, confirmed: -1)
+            : new TcpStream(info.TcpSequence, isnKnown: false, confirmed: 0);
+        if (syn && tcp.IsnKnown && unchecked(info.TcpSequence + 1) != tcp.Origin && IsReusable(flow, tcp))
+        {
+            // A new connection on the same addresses and ports (the old one ended): start a fresh stream.
+            tcp = flow.Tcp = new TcpStream(unchecked(info.TcpSequence + 1), isnKnown: true, confirmed: -1);
+        }
+
+        long start = tcp.Offset(info.TcpSequence);
+        long dataStart = start + (syn ? 1 : 0);
+        long dataEnd = dataStart + info.PayloadLength;
+        long end = dataEnd + (fin ? 1 : 0);
+
+        if (side == Side.Primary)
+        {
+            if (ack)
+                TcpStream.RaiseAck(ref tcp.PrimaryMaxAck, ref tcp.PrimaryHasAck, info.TcpAcknowledgment);
+            if (end > tcp.PrimaryHighestEnd)
+                tcp.PrimaryHighestEnd = end;
+        }
+        else if (ack)
+        {
+            TcpStream.RaiseAck(ref tcp.SecondaryMaxAck, ref tcp.SecondaryHasAck, info.TcpAcknowledgment);
+        }
+
+        if (flow.State == FlowState.Diverged)
+        {
+            IngestAfterDivergence(flow, side, frame, vnetHeaderLength, now);
+            return;
+        }
+
+        // Control markers; one per side, the first seen at or beyond the confirmed point.
+        bool newControl = false;
+        long confirmed = tcp.Confirmed;
+        if (syn && start >= confirmed)
+            newControl |= SetMarker(ref side == Side.Primary ? ref tcp.PrimarySyn : ref tcp.SecondarySyn, start);
+        if (fin && dataEnd >= confirmed)
+            newControl |= SetMarker(ref side == Side.Primary ? ref tcp.PrimaryFin : ref tcp.SecondaryFin, dataEnd);
+        if (rst && start >= confirmed)
+            newControl |= SetMarker(ref side == Side.Primary ? ref tcp.PrimaryReset : ref tcp.SecondaryReset, start);
+
+        bool newBytes = info.PayloadLength > 0 && dataEnd > confirmed;
+        if (newBytes)
+        {
+            StreamBuffer mine = side == Side.Primary ? tcp.PrimaryBytes : tcp.SecondaryBytes;
+            bool tooFar = dataEnd - mine.Base > _maxStreamWindow;
+            if (tooFar || (side == Side.Secondary && OverMemoryCap))
+            {
+                // Cannot buffer these bytes: ask for a checkpoint; the primary frame waits for it.
+                if (!_memoryCapReported)
+                {
+                    _memoryCapReported = true;
+                    Trigger(CheckpointReason.MemoryCap, flow.Key, true, side, TimeSpan.Zero, now);
+                }
+                if (side == Side.Secondary)
+                {
+                    DropSecondary(DropReason.MemoryCap);
+                    return;
+                }
+                var held = new PendingFrame { RequiredConfirmed = long.MaxValue };
+                ReleaseReadyTcp(flow, tcp);
+                EnqueuePrimary(flow, frame, vnetHeaderLength, ref held, now);
+                return;
+            }
+
+            ReadOnlySpan<byte> payload = frame.Slice(info.PayloadOffset, info.PayloadLength);
+            if (!CompareIncoming(flow, tcp, side, payload, dataStart, now))
+            {
+                IngestAfterDivergence(flow, side, frame, vnetHeaderLength, now);
+                return;
+            }
+            if (!mine.Write(dataStart, payload, _pool, out long conflict, out long grown))
+            {
+                _bufferedBytes += grown;
+                DivergeTcp(flow, tcp, DivergenceKind.InconsistentRetransmission, conflict, now, side,
+                    payload[(int)(conflict - dataStart)..]);
+                IngestAfterDivergence(flow, side, frame, vnetHeaderLength, now);
+                return;
+            }
+            _bufferedBytes += grown;
+        }
+
+        if (newBytes || newControl)
+        {
+            if (!CompareStreams(flow, tcp, now))
+            {
+                IngestAfterDivergence(flow, side, frame, vnetHeaderLength, now);
+                return;
+            }
+        }
+
+        if (side == Side.Primary)
+        {
+            RetireSecondary(flow, tcp);
+            ReleaseReadyTcp(flow, tcp);
+            var pending = new PendingFrame
+            {
+                // Pure ACKs wait only for the gate (and for the frames before them).
+                RequiredConfirmed = info.PayloadLength > 0 || syn || fin ? end : rst ? start : long.MinValue,
+                NeedsReset = rst,
+                Ack = info.TcpAcknowledgment,
+                HasAck = ack,
+            };
+            if (flow.Primary.IsEmpty && CanRelease(tcp, in pending))
+                ReleaseDirect(frame, ReleaseReason.Compared, flow.Key, now, vnetHeaderLength);
+            else
+                EnqueuePrimary(flow, frame, vnetHeaderLength, ref pending, now);
+        }
+        else
+        {
+            if (!newBytes && !newControl)
+            {
+                // Nothing to compare: a pure ACK (its ACK number was taken above) or a retransmission of confirmed bytes.
+                if (info.PayloadLength > 0 || syn || fin || rst)
+                    DropSecondary(DropReason.Retransmission);
+                else
+                    Counters.SecondaryMatched++;
+            }
+            else
+            {
+                var record = new SecondaryRecord { RequiredConfirmed = rst ? start : end, NeedsReset = rst };
+                if (flow.Secondary.IsEmpty && IsSatisfied(tcp, in record))
+                    Counters.SecondaryMatched++;
+                else
+                    EnqueueSecondary(flow, ref record, now);
+            }
+            RetireSecondary(flow, tcp);
+            ReleaseReadyTcp(flow, tcp);
+        }
+    }
+
+    private static bool SetMarker(ref long marker, long offset)
+    {
+        if (marker != TcpStream.None)
+            return false;
+        marker = offset;
+        return true;
+    }
+
+    private static bool IsReusable(Flow flow, TcpStream tcp) =>
+        !flow.HasQueuedFrames && (tcp.ResetMatched || (tcp.PrimaryFin != TcpStream.None && tcp.Confirmed > tcp.PrimaryFin));
+
+    private static bool CanRelease(TcpStream tcp, in PendingFrame frame)
+    {
+        if (frame.RequiredConfirmed > tcp.Confirmed)
+            return false;
+        if (frame.NeedsReset && !tcp.ResetMatched)
+            return false;
+        // The ACK gate: never release what acknowledges client data the secondary has not acknowledged.
+        return !frame.HasAck || (tcp.SecondaryHasAck && unchecked((int)(frame.Ack - tcp.SecondaryMaxAck)) <= 0);
+    }
+
+    private static bool IsSatisfied(TcpStream tcp, in SecondaryRecord record) =>
+        record.RequiredConfirmed <= tcp.Confirmed && (!record.NeedsReset || tcp.ResetMatched);
+
+    private void ReleaseReadyTcp(Flow flow, TcpStream tcp)
+    {
+        while (!flow.Primary.IsEmpty && CanRelease(tcp, in flow.Primary.Head))
+            ReleaseHead(flow, ReleaseReason.Compared);
+    }
+
+    private void RetireSecondary(Flow flow, TcpStream tcp)
+    {
+        while (!flow.Secondary.IsEmpty && IsSatisfied(tcp, in flow.Secondary.Head))
+            RemoveSecondary(flow, 0, drop: null);
+    }
+
+    /// <summary>After a divergence: live, primary frames wait for the checkpoint; replay, they pass uncompared.</summary>
+    private void IngestAfterDivergence(Flow flow, Side side, ReadOnlySpan<byte> frame, int vnetHeaderLength, TimeSpan now)
+    {
+        if (side == Side.Secondary)
+        {
+            DropSecondary(DropReason.Diverged);
+            return;
+        }
+        if (_options.ReleaseDivergedFlows)
+        {
+            ReleaseDirect(frame, ReleaseReason.Diverged, flow.Key, now, vnetHeaderLength);
+            return;
+        }
+        var held = new PendingFrame { RequiredConfirmed = long.MaxValue, Matched = false };
+        EnqueuePrimary(flow, frame, vnetHeaderLength, ref held, now);
+    }
+
+    /// <summary>
+    /// Fast path: when this side has nothing buffered and the other side already holds the bytes at the confirmed
+    /// point, compare the incoming payload in place (no copy). Returns false on divergence.
+    /// </summary>
+    private bool CompareIncoming(Flow flow, TcpStream tcp, Side side, ReadOnlySpan<byte> payload, long dataStart, TimeSpan now)
+    {
+        long c = tcp.Confirmed;
+        StreamBuffer mine = side == Side.Primary ? tcp.PrimaryBytes : tcp.SecondaryBytes;
+        StreamBuffer other = side == Side.Primary ? tcp.SecondaryBytes : tcp.PrimaryBytes;
+        if (!mine.IsEmpty || dataStart > c || HasMarkerAt(tcp, c))
+            return true;
+        long otherEnd = DataEnd(other, side == Side.Primary ? tcp.SecondaryFin : tcp.PrimaryFin);
+        long mineEnd = DataEnd(dataStart + payload.Length, side == Side.Primary ? tcp.PrimaryFin : tcp.SecondaryFin);
+        long n = Math.Min(mineEnd, otherEnd) - c;
+        if (n <= 0)
+            return true;
+
+        ReadOnlySpan<byte> incoming = payload.Slice((int)(c - dataStart), (int)n);
+        int done = 0;
+        while (done < n)
+        {
+            ReadOnlySpan<byte> stored = other.GetSpan(c + done, (int)n - done);
+            ReadOnlySpan<byte> mineChunk = incoming.Slice(done, stored.Length);
+            int same = mineChunk.CommonPrefixLength(stored);
+            if (same < stored.Length)
+            {
+                tcp.RecordHistory(incoming[..(done + same)]);
+                DivergeTcp(flow, tcp, DivergenceKind.Payload, c + done + same, now, side, incoming[(done + same)..]);
+                return false;
+            }
+            done += stored.Length;
+        }
+        tcp.RecordHistory(incoming);
+        AdvanceConfirmed(tcp, c + n);
+        return true;
+    }
+
+    /// <summary>Advances the confirmed point over everything both sides hold equal. Returns false on divergence.</summary>
+    private bool CompareStreams(Flow flow, TcpStream tcp, TimeSpan now)
+    {
+        while (true)
+        {
+            long c = tcp.Confirmed;
+
+            // RST occupies no sequence space: both sides must reset at the same point.
+            if (!tcp.ResetMatched && (tcp.PrimaryReset == c || tcp.SecondaryReset == c))
+            {
+                bool primaryReset = tcp.PrimaryReset == c;
+                if (primaryReset && tcp.SecondaryReset == c)
+                {
+                    tcp.ResetMatched = true;
+                    return true;
+                }
+                if (HasContentAt(tcp, primaryReset ? Side.Secondary : Side.Primary, c))
+                {
+                    DivergeTcp(flow, tcp, DivergenceKind.Reset, c, now, null, default);
+                    return false;
+                }
+                return true;
+            }
+
+            // SYN and FIN occupy one sequence number each.
+            if (tcp.PrimarySyn == c || tcp.SecondarySyn == c)
+            {
+                if (tcp.PrimarySyn == c && tcp.SecondarySyn == c)
+                {
+                    AdvanceConfirmed(tcp, c + 1);
+                    continue;
+                }
+                if (HasContentAt(tcp, tcp.PrimarySyn == c ? Side.Secondary : Side.Primary, c))
+                {
+                    DivergeTcp(flow, tcp, DivergenceKind.Syn, c, now, null, default);
+                    return false;
+                }
+                return true;
+            }
+            if (tcp.PrimaryFin == c || tcp.SecondaryFin == c)
+            {
+                if (tcp.PrimaryFin == c && tcp.SecondaryFin == c)
+                {
+                    AdvanceConfirmed(tcp, c + 1);
+                    continue;
+                }
+                if (HasContentAt(tcp, tcp.PrimaryFin == c ? Side.Secondary : Side.Primary, c))
+                {
+                    DivergeTcp(flow, tcp, DivergenceKind.Fin, c, now, null, default);
+                    return false;
+                }
+                return true;
+            }
+
+            long primaryEnd = DataEnd(tcp.PrimaryBytes, tcp.PrimaryFin);
+            long secondaryEnd = DataEnd(tcp.SecondaryBytes, tcp.SecondaryFin);
+            long n = Math.Min(primaryEnd, secondaryEnd) - c;
+            if (n <= 0)
+                return true;
+
+            long done = 0;
+            while (done < n)
+            {
+                int want = (int)Math.Min(n - done, int.MaxValue);
+                ReadOnlySpan<byte> p = tcp.PrimaryBytes.GetSpan(c + done, want);
+                ReadOnlySpan<byte> s = tcp.SecondaryBytes.GetSpan(c + done, p.Length);
+                p = p[..s.Length];
+                int same = p.CommonPrefixLength(s);
+                if (same < p.Length)
+                {
+                    tcp.RecordHistory(p[..same]);
+                    DivergeTcp(flow, tcp, DivergenceKind.Payload, c + done + same, now, null, default);
+                    return false;
+                }
+                tcp.RecordHistory(p);
+                done += p.Length;
+            }
+            AdvanceConfirmed(tcp, c + n);
+        }
+    }
+
+    private void AdvanceConfirmed(TcpStream tcp, long offset)
+    {
+        tcp.Confirmed = offset;
+        _bufferedBytes += tcp.PrimaryBytes.AdvanceTo(offset, _pool);
+        _bufferedBytes += tcp.SecondaryBytes.AdvanceTo(offset, _pool);
+    }
+
+    private static bool HasMarkerAt(TcpStream tcp, long offset) =>
+        tcp.PrimarySyn == offset || tcp.SecondarySyn == offset || tcp.PrimaryFin == offset || tcp.SecondaryFin == offset
+        || (!tcp.ResetMatched && (tcp.PrimaryReset == offset || tcp.SecondaryReset == offset));
+
+    /// <summary>True when <paramref name="side"/> has a byte, SYN, FIN or RST at <paramref name="offset"/>.</summary>
+    private static bool HasContentAt(TcpStream tcp, Side side, long offset)
+    {
+        if (side == Side.Primary)
+        {
+            return tcp.PrimarySyn == offset || tcp.PrimaryFin == offset || tcp.PrimaryReset == offset
+                || DataEnd(tcp.PrimaryBytes, tcp.PrimaryFin) > offset;
+        }
+        return tcp.SecondarySyn == offset || tcp.SecondaryFin == offset || tcp.SecondaryReset == offset
+            || DataEnd(tcp.SecondaryBytes, tcp.SecondaryFin) > offset;
+    }
+
+    /// <summary>End of a side's contiguous data, never past its FIN.</summary>
+    private static long DataEnd(StreamBuffer bytes, long fin) => DataEnd(bytes.ContiguousEnd, fin);
+
+    private static long DataEnd(long contiguousEnd, long fin) =>
+        fin != TcpStream.None && fin < contiguousEnd ? fin : contiguousEnd;
+}

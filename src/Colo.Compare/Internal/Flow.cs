@@ -1,0 +1,59 @@
+using Colo.Packets.Frames;
+
+namespace Colo.Compare.Internal;
+
+/// <summary>
+/// One flow's queues and comparison state. Flows with queued frames are linked in first-queued order (the order a
+/// checkpoint flushes them in).
+/// </summary>
+internal sealed class Flow
+{
+    public readonly FlowKey Key;
+    public readonly bool IsTcp;
+    public FlowState State;
+
+    public RingQueue<PendingFrame> Primary = new(4);
+    public RingQueue<SecondaryRecord> Secondary = new(4);
+    public long PrimaryQueuedBytes;
+    public long SecondaryQueuedBytes;
+
+    // Intrusive list of flows with queued frames.
+    public Flow? PreviousActive;
+    public Flow? NextActive;
+    public bool IsActive;
+
+    // Each cause is reported once: the head frame a timeout was reported for, and the queue-cap episode.
+    public long TimeoutReportedPrimaryId = -1;
+    public long TimeoutReportedSecondaryId = -1;
+    public bool QueueCapReported;
+
+    public TimeSpan LastActivity;
+
+    /// <summary>TCP comparison state; null until the first TCP segment (and always for other protocols).</summary>
+    public TcpStream? Tcp;
+
+    // Datagram flows: position of the next primary datagram in the flow's concatenated payloads.
+    public long PrimaryDatagramCount;
+    public long PrimaryDatagramBytes;
+
+    public Flow(FlowKey key)
+    {
+        Key = key;
+        IsTcp = key.Protocol == IpProtocol.Tcp && !key.IsFragmentFlow;
+    }
+
+    public bool HasQueuedFrames => !Primary.IsEmpty || !Secondary.IsEmpty;
+
+    public TimeSpan OldestArrival
+    {
+        get
+        {
+            TimeSpan oldest = TimeSpan.MaxValue;
+            if (!Primary.IsEmpty)
+                oldest = Primary.Head.Arrival;
+            if (!Secondary.IsEmpty && Secondary.Head.Arrival < oldest)
+                oldest = Secondary.Head.Arrival;
+            return oldest;
+        }
+    }
+}

@@ -1,0 +1,26 @@
+namespace Colo.Compare.Internal;
+
+/// <summary>A queued primary frame: its bytes (pooled copy) and what it waits for.</summary>
+internal struct PendingFrame
+{
+    public byte[] Buffer;
+    public int Length;
+    public int VnetHeaderLength;
+    public TimeSpan Arrival;
+    public long Id;
+
+    // TCP: released once the flow's confirmed offset reaches RequiredConfirmed (data end, +1 for FIN), the RST
+    // (if any) was matched, and the ACK gate passes.
+    public long RequiredConfirmed;
+    public uint Ack;
+    public bool HasAck;
+    public bool NeedsReset;
+
+    // Datagrams: matched against a secondary datagram; compare bytes located in the frame.
+    public bool Matched;
+    public int CompareOffset;
+    public int CompareLength;
+    public long StreamOffset;
+    public long DatagramIndex;
+    public int Discriminator;
+}

@@ -1,0 +1,17 @@
+namespace Colo.Compare.Internal;
+
+/// <summary>
+/// A queued secondary frame. TCP: only what it still waits for (its bytes live in the flow's stream buffer).
+/// Datagrams: a pooled copy of the bytes that are compared.
+/// </summary>
+internal struct SecondaryRecord
+{
+    public TimeSpan Arrival;
+    public long Id;
+    public long RequiredConfirmed;
+    public bool NeedsReset;
+    public byte[]? Data;
+    public int Length;
+    public int Discriminator;
+    public int Charged;
+}

@@ -1,0 +1,20 @@
+namespace Colo.Cli.Replay;
+
+/// <summary>Settings of one replay run.</summary>
+internal sealed class ReplayOptions
+{
+    public required string PrimaryPath { get; init; }
+    public required string SecondaryPath { get; init; }
+
+    /// <summary>Where released primary frames are written (pcap, or pcapng by extension); null for none.</summary>
+    public string? OutputPath { get; init; }
+
+    public TimeSpan CompareTimeout { get; init; } = TimeSpan.FromMilliseconds(3000);
+    public TimeSpan ExpiredScanCycle { get; init; } = TimeSpan.FromMilliseconds(1000);
+    public int MaxQueueSize { get; init; } = 1024;
+
+    /// <summary>
+    /// Replay judges content, so nothing may be dropped for lack of room: the whole of both captures may be held.
+    /// </summary>
+    public long MaxBufferedBytes { get; init; } = 16L * 1024 * 1024 * 1024;
+}

@@ -75,7 +75,8 @@ public static class FrameParser
     public static ParseStatus TryParse(ReadOnlySpan<byte> frame, int vnetHeaderLength, out PacketInfo info)
     {
         info = default;
-        if (vnetHeaderLength < 0 || frame.Length < vnetHeaderLength + EthernetHeaderLength)
+        // Written so that no sum can overflow, whatever the caller passes as the header length.
+        if ((uint)vnetHeaderLength > (uint)frame.Length || frame.Length - vnetHeaderLength < EthernetHeaderLength)
             return ParseStatus.TruncatedEthernet;
 
         info.EthernetOffset = vnetHeaderLength;

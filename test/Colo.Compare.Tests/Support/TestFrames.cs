@@ -1,0 +1,137 @@
+using System.Buffers.Binary;
+using System.Net;
+using Colo.Packets.Frames;
+
+namespace Colo.Compare.Tests.Support;
+
+/// <summary>
+/// Builds guest frames by hand (Ethernet, optional VLAN tags, IPv4/IPv6, TCP/UDP/ICMP/GRE) for comparator tests.
+/// Defaults describe the guest's side of one TCP connection; every header field a replica may vary on is a parameter.
+/// </summary>
+internal static class TestFrames
+{
+    public static readonly IPAddress Server = IPAddress.Parse("10.0.0.1");
+    public static readonly IPAddress Client = IPAddress.Parse("10.0.0.2");
+    public static readonly IPAddress Server6 = IPAddress.Parse("fd00::1");
+    public static readonly IPAddress Client6 = IPAddress.Parse("fd00::2");
+
+    public static byte[] Tcp(uint seq, ReadOnlySpan<byte> payload, TcpFlags flags = TcpFlags.Ack | TcpFlags.Psh,
+        uint ack = 1000, ushort sport = 80, ushort dport = 40000, bool ipv6 = false, ushort ipId = 1, byte ttl = 64,
+        ushort window = 65535, byte[]? options = null, int padTo = 0, ushort[]? vlans = null, int vnet = 0,
+        ushort checksum = 0)
+    {
+        options ??= [];
+        int optionLength = (options.Length + 3) / 4 * 4;
+        var l4 = new byte[20 + optionLength + payload.Length];
+        BinaryPrimitives.WriteUInt16BigEndian(l4, sport);
+        BinaryPrimitives.WriteUInt16BigEndian(l4.AsSpan(2), dport);
+        BinaryPrimitives.WriteUInt32BigEndian(l4.AsSpan(4), seq);
+        BinaryPrimitives.WriteUInt32BigEndian(l4.AsSpan(8), (flags & TcpFlags.Ack) != 0 ? ack : 0);
+        l4[12] = (byte)((20 + optionLength) / 4 << 4);
+        l4[13] = (byte)flags;
+        BinaryPrimitives.WriteUInt16BigEndian(l4.AsSpan(14), window);
+        BinaryPrimitives.WriteUInt16BigEndian(l4.AsSpan(16), checksum);
+        options.CopyTo(l4.AsSpan(20));
+        payload.CopyTo(l4.AsSpan(20 + optionLength));
+        return Ip(IpProtocol.Tcp, l4, ipv6, ipId, ttl, padTo, vlans, vnet);
+    }
+
+    public static byte[] Udp(ReadOnlySpan<byte> payload, ushort sport = 53, ushort dport = 40000, bool ipv6 = false,
+        ushort ipId = 1, byte ttl = 64, ushort checksum = 0, int padTo = 0, ushort[]? vlans = null)
+    {
+        var l4 = new byte[8 + payload.Length];
+        BinaryPrimitives.WriteUInt16BigEndian(l4, sport);
+        BinaryPrimitives.WriteUInt16BigEndian(l4.AsSpan(2), dport);
+        BinaryPrimitives.WriteUInt16BigEndian(l4.AsSpan(4), (ushort)l4.Length);
+        BinaryPrimitives.WriteUInt16BigEndian(l4.AsSpan(6), checksum);
+        payload.CopyTo(l4.AsSpan(8));
+        return Ip(IpProtocol.Udp, l4, ipv6, ipId, ttl, padTo, vlans, 0);
+    }
+
+    public static byte[] IcmpEcho(ushort id, ushort sequence, ReadOnlySpan<byte> payload, byte type = 0, ushort checksum = 0,
+        bool ipv6 = false, ushort ipId = 1)
+    {
+        var l4 = new byte[8 + payload.Length];
+        l4[0] = ipv6 ? (byte)(type == 0 ? 129 : 128) : type;
+        BinaryPrimitives.WriteUInt16BigEndian(l4.AsSpan(2), checksum);
+        BinaryPrimitives.WriteUInt16BigEndian(l4.AsSpan(4), id);
+        BinaryPrimitives.WriteUInt16BigEndian(l4.AsSpan(6), sequence);
+        payload.CopyTo(l4.AsSpan(8));
+        return Ip(ipv6 ? IpProtocol.Icmpv6 : IpProtocol.Icmp, l4, ipv6, ipId, 64, 0, null, 0);
+    }
+
+    /// <summary>A GRE packet (protocol 47) carrying <paramref name="payload"/> after a 4-byte GRE header.</summary>
+    public static byte[] Gre(ReadOnlySpan<byte> payload, ushort ipId = 1, byte ttl = 64)
+    {
+        var l4 = new byte[4 + payload.Length];
+        BinaryPrimitives.WriteUInt16BigEndian(l4.AsSpan(2), 0x0800);
+        payload.CopyTo(l4.AsSpan(4));
+        return Ip(IpProtocol.Gre, l4, false, ipId, ttl, 0, null, 0);
+    }
+
+    /// <summary>An ARP request (not IP).</summary>
+    public static byte[] Arp()
+    {
+        var frame = new byte[42];
+        WriteMacs(frame);
+        BinaryPrimitives.WriteUInt16BigEndian(frame.AsSpan(12), FrameParser.EtherTypeArp);
+        frame[14 + 1] = 1;
+        frame[14 + 2] = 8;
+        frame[14 + 4] = 6;
+        frame[14 + 5] = 4;
+        frame[14 + 7] = 1;
+        return frame;
+    }
+
+    public static byte[] Ip(byte protocol, ReadOnlySpan<byte> l4, bool ipv6, ushort ipId, byte ttl, int padTo,
+        ushort[]? vlans, int vnet)
+    {
+        vlans ??= [];
+        int l2 = vnet + 14 + 4 * vlans.Length;
+        int l3 = ipv6 ? 40 : 20;
+        int length = Math.Max(l2 + l3 + l4.Length, padTo);
+        var frame = new byte[length];
+        Span<byte> eth = frame.AsSpan(vnet);
+        WriteMacs(eth);
+        int offset = 12;
+        for (int i = 0; i < vlans.Length; i++)
+        {
+            BinaryPrimitives.WriteUInt16BigEndian(eth[offset..], i == 0 && vlans.Length == 2 ? FrameParser.EtherTypeQinQ : FrameParser.EtherTypeVlan);
+            BinaryPrimitives.WriteUInt16BigEndian(eth[(offset + 2)..], vlans[i]);
+            offset += 4;
+        }
+        BinaryPrimitives.WriteUInt16BigEndian(eth[offset..], ipv6 ? FrameParser.EtherTypeIpv6 : FrameParser.EtherTypeIpv4);
+        Span<byte> ip = frame.AsSpan(l2);
+        if (ipv6)
+        {
+            ip[0] = 0x60;
+            BinaryPrimitives.WriteUInt16BigEndian(ip[4..], (ushort)l4.Length);
+            ip[6] = protocol;
+            ip[7] = ttl;
+            Server6.GetAddressBytes().CopyTo(ip[8..]);
+            Client6.GetAddressBytes().CopyTo(ip[24..]);
+        }
+        else
+        {
+            ip[0] = 0x45;
+            BinaryPrimitives.WriteUInt16BigEndian(ip[2..], (ushort)(20 + l4.Length));
+            BinaryPrimitives.WriteUInt16BigEndian(ip[4..], ipId);
+            ip[6] = 0x40;
+            ip[8] = ttl;
+            ip[9] = protocol;
+            Server.GetAddressBytes().CopyTo(ip[12..]);
+            Client.GetAddressBytes().CopyTo(ip[16..]);
+            BinaryPrimitives.WriteUInt16BigEndian(ip[10..], (ushort)(ipId ^ ttl));
+        }
+        l4.CopyTo(ip[l3..]);
+        return frame;
+    }
+
+    private static void WriteMacs(Span<byte> eth)
+    {
+        ReadOnlySpan<byte> macs = [0x02, 0, 0, 0, 0, 0x02, 0x02, 0, 0, 0, 0, 0x01];
+        macs.CopyTo(eth);
+    }
+
+    public static byte[] Ascii(string text) => System.Text.Encoding.ASCII.GetBytes(text);
+}

@@ -226,6 +226,7 @@ public sealed partial class CompareEngine
             if (same < stored.Length)
             {
                 tcp.RecordHistory(incoming[..(done + same)]);
+                ConfirmUpToDivergence(flow, tcp, c + done + same);
                 DivergeTcp(flow, tcp, DivergenceKind.Payload, c + done + same, now, side, incoming[(done + same)..]);
                 return false;
             }
@@ -307,6 +308,7 @@ public sealed partial class CompareEngine
                 if (same < p.Length)
                 {
                     tcp.RecordHistory(p[..same]);
+                    ConfirmUpToDivergence(flow, tcp, c + done + same);
                     DivergeTcp(flow, tcp, DivergenceKind.Payload, c + done + same, now, null, default);
                     return false;
                 }
@@ -315,6 +317,17 @@ public sealed partial class CompareEngine
             }
             AdvanceConfirmed(tcp, c + n);
         }
+    }
+
+    /// <summary>
+    /// The bytes before a divergence are equal on both sides: confirm them and release what they complete, so only
+    /// frames that carry (or follow) the differing byte wait for the checkpoint.
+    /// </summary>
+    private void ConfirmUpToDivergence(Flow flow, TcpStream tcp, long offset)
+    {
+        AdvanceConfirmed(tcp, offset);
+        RetireSecondary(flow, tcp);
+        ReleaseReadyTcp(flow, tcp);
     }
 
     private void AdvanceConfirmed(TcpStream tcp, long offset)

@@ -3,10 +3,10 @@ using System.Text.Json;
 namespace Colo.Cli.Tests.Replay;
 
 /// <summary>The expected verdicts of the shipped capture pairs (test/data/captures/manifest.json).</summary>
-internal sealed record CapturePair(string Name, string Verdict, IReadOnlyList<ExpectedDivergence> Divergences)
+internal sealed record CapturePair(string Root, string Name, string Verdict, IReadOnlyList<ExpectedDivergence> Divergences)
 {
-    public string PrimaryPath => Path.Combine(CaptureManifest.Root, Name, "primary.pcap");
-    public string SecondaryPath => Path.Combine(CaptureManifest.Root, Name, "secondary.pcap");
+    public string PrimaryPath => Path.Combine(Root, Name, "primary.pcap");
+    public string SecondaryPath => Path.Combine(Root, Name, "secondary.pcap");
 
     public override string ToString() => Name;
 }
@@ -15,12 +15,24 @@ internal sealed record ExpectedDivergence(string Protocol, int DestinationPort, 
 
 internal static class CaptureManifest
 {
-    public static string Root => Path.Combine(AppContext.BaseDirectory, "data", "captures");
+    /// <summary>The shared pairs and the extra ones recorded with tools/make_capture_pair.py.</summary>
+    private static readonly string[] Roots =
+    [
+        Path.Combine(AppContext.BaseDirectory, "data", "captures"),
+        Path.Combine(AppContext.BaseDirectory, "data", "captures-extra"),
+    ];
 
     public static IReadOnlyList<CapturePair> Load()
     {
-        using JsonDocument doc = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(Root, "manifest.json")));
         var pairs = new List<CapturePair>();
+        foreach (string root in Roots)
+            Load(root, pairs);
+        return pairs;
+    }
+
+    private static void Load(string root, List<CapturePair> pairs)
+    {
+        using JsonDocument doc = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(root, "manifest.json")));
         foreach (JsonElement pair in doc.RootElement.GetProperty("pairs").EnumerateArray())
         {
             var divergences = new List<ExpectedDivergence>();
@@ -35,9 +47,8 @@ internal static class CaptureManifest
                     d.GetProperty("primary_byte").GetInt32(),
                     d.GetProperty("secondary_byte").GetInt32()));
             }
-            pairs.Add(new CapturePair(pair.GetProperty("name").GetString()!, pair.GetProperty("expected_verdict").GetString()!, divergences));
+            pairs.Add(new CapturePair(root, pair.GetProperty("name").GetString()!, pair.GetProperty("expected_verdict").GetString()!, divergences));
         }
-        return pairs;
     }
 
     public static TheoryData<string> Names()

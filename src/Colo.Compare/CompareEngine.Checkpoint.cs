@@ -21,11 +21,18 @@ public sealed partial class CompareEngine
         {
             if (!flow.Primary.IsEmpty)
             {
-                ref PendingFrame head = ref flow.Primary.Head;
-                if (now - head.Arrival > timeout && head.Id != flow.TimeoutReportedPrimaryId)
+                // A TCP queue is in sequence order, so its oldest frame need not be the head: find it. The scan is
+                // bounded by the memory cap and runs once per scan cycle.
+                ref PendingFrame oldest = ref flow.Primary.Head;
+                for (int i = 1; flow.IsTcp && i < flow.Primary.Count; i++)
                 {
-                    flow.TimeoutReportedPrimaryId = head.Id;
-                    Trigger(CheckpointReason.Timeout, flow.Key, true, Side.Primary, now - head.Arrival, now);
+                    if (flow.Primary[i].Id < oldest.Id)
+                        oldest = ref flow.Primary[i];
+                }
+                if (now - oldest.Arrival > timeout && oldest.Id != flow.TimeoutReportedPrimaryId)
+                {
+                    flow.TimeoutReportedPrimaryId = oldest.Id;
+                    Trigger(CheckpointReason.Timeout, flow.Key, true, Side.Primary, now - oldest.Arrival, now);
                 }
             }
             if (!flow.Secondary.IsEmpty)

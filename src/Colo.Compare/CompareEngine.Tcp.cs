@@ -42,7 +42,7 @@ public sealed partial class CompareEngine
 
         if (flow.State == FlowState.Diverged)
         {
-            IngestAfterDivergence(flow, side, frame, vnetHeaderLength, now);
+            IngestAfterDivergence(flow, side, frame, vnetHeaderLength, now, start);
             return;
         }
 
@@ -74,7 +74,7 @@ public sealed partial class CompareEngine
                     DropSecondary(DropReason.MemoryCap);
                     return;
                 }
-                var held = new PendingFrame { RequiredConfirmed = long.MaxValue };
+                var held = new PendingFrame { RequiredConfirmed = long.MaxValue, StreamOffset = start };
                 ReleaseReadyTcp(flow, tcp);
                 EnqueuePrimary(flow, frame, vnetHeaderLength, ref held, now);
                 return;
@@ -83,7 +83,7 @@ public sealed partial class CompareEngine
             ReadOnlySpan<byte> payload = frame.Slice(info.PayloadOffset, info.PayloadLength);
             if (!CompareIncoming(flow, tcp, side, payload, dataStart, now))
             {
-                IngestAfterDivergence(flow, side, frame, vnetHeaderLength, now);
+                IngestAfterDivergence(flow, side, frame, vnetHeaderLength, now, start);
                 return;
             }
             if (!mine.Write(dataStart, payload, _pool, out long conflict, out long grown))
@@ -91,7 +91,7 @@ public sealed partial class CompareEngine
                 _bufferedBytes += grown;
                 DivergeTcp(flow, tcp, DivergenceKind.InconsistentRetransmission, conflict, now, side,
                     payload[(int)(conflict - dataStart)..]);
-                IngestAfterDivergence(flow, side, frame, vnetHeaderLength, now);
+                IngestAfterDivergence(flow, side, frame, vnetHeaderLength, now, start);
                 return;
             }
             _bufferedBytes += grown;
@@ -101,7 +101,7 @@ public sealed partial class CompareEngine
         {
             if (!CompareStreams(flow, tcp, now))
             {
-                IngestAfterDivergence(flow, side, frame, vnetHeaderLength, now);
+                IngestAfterDivergence(flow, side, frame, vnetHeaderLength, now, start);
                 return;
             }
         }
@@ -117,8 +117,9 @@ public sealed partial class CompareEngine
                 NeedsReset = rst,
                 Ack = info.TcpAcknowledgment,
                 HasAck = ack,
+                StreamOffset = start,
             };
-            if (flow.Primary.IsEmpty && CanRelease(tcp, in pending))
+            if (CanRelease(tcp, in pending) && (flow.Primary.IsEmpty || flow.Primary.Head.StreamOffset > start))
                 ReleaseDirect(frame, ReleaseReason.Compared, flow.Key, now, vnetHeaderLength);
             else
                 EnqueuePrimary(flow, frame, vnetHeaderLength, ref pending, now);
@@ -183,7 +184,7 @@ public sealed partial class CompareEngine
     }
 
     /// <summary>After a divergence: live, primary frames wait for the checkpoint; replay, they pass uncompared.</summary>
-    private void IngestAfterDivergence(Flow flow, Side side, ReadOnlySpan<byte> frame, int vnetHeaderLength, TimeSpan now)
+    private void IngestAfterDivergence(Flow flow, Side side, ReadOnlySpan<byte> frame, int vnetHeaderLength, TimeSpan now, long start = 0)
     {
         if (side == Side.Secondary)
         {
@@ -195,7 +196,7 @@ public sealed partial class CompareEngine
             ReleaseDirect(frame, ReleaseReason.Diverged, flow.Key, now, vnetHeaderLength);
             return;
         }
-        var held = new PendingFrame { RequiredConfirmed = long.MaxValue, Matched = false };
+        var held = new PendingFrame { RequiredConfirmed = long.MaxValue, StreamOffset = start };
         EnqueuePrimary(flow, frame, vnetHeaderLength, ref held, now);
     }
 

@@ -198,7 +198,19 @@ public sealed partial class CompareEngine
         pending.VnetHeaderLength = vnetHeaderLength;
         pending.Arrival = now;
         pending.Id = _nextFrameId++;
-        flow.Primary.Enqueue(pending);
+        if (flow.IsTcp)
+        {
+            // TCP frames are released in sequence order (arrival order for equal sequence numbers), like QEMU: a
+            // retransmission of confirmed bytes need not wait behind newer, unconfirmed data. Usually an append.
+            int index = flow.Primary.Count;
+            while (index > 0 && flow.Primary[index - 1].StreamOffset > pending.StreamOffset)
+                index--;
+            flow.Primary.Insert(index, pending);
+        }
+        else
+        {
+            flow.Primary.Enqueue(pending);
+        }
         flow.PrimaryQueuedBytes += buffer.Length;
         _bufferedBytes += buffer.Length;
         Counters.PrimaryQueued++;

@@ -157,6 +157,37 @@ public class TcpComparisonTests
         h.AssertBalanced();
     }
 
+    [Theory]
+    [MemberData(nameof(Isns.All), MemberType = typeof(Isns))]
+    public void Ingest_PrimaryRetransmissionWhileNewerDataWaits_ReleasedFirst(uint isn)
+    {
+        var h = Connected(isn);
+        h.Primary(Tcp(isn + 1, Ascii("old"))).Secondary(Tcp(isn + 1, Ascii("old")));
+        h.Primary(Tcp(isn + 4, Ascii("new")));
+
+        h.Primary(Tcp(isn + 1, Ascii("old")));
+        Assert.Equal(["old", "old"], h.Sink.ReleasedPayloads());
+        h.Secondary(Tcp(isn + 4, Ascii("new")));
+
+        Assert.Equal(["old", "old", "new"], h.Sink.ReleasedPayloads());
+        h.AssertBalanced();
+    }
+
+    [Fact]
+    public void AdvanceTime_OlderFrameBehindNewerHead_StillTimesOut()
+    {
+        var h = Connected(1);
+        h.Secondary(Tcp(2, [], TcpFlags.Ack, ack: 500));
+        h.Primary(Tcp(12, Ascii("later")));
+        h.Advance(TimeSpan.FromSeconds(2));
+        h.Primary(Tcp(2, Ascii("earlier!!!"), ack: 900));
+
+        h.Advance(TimeSpan.FromSeconds(1.5));
+
+        CheckpointTrigger t = Assert.Single(h.Sink.Triggers);
+        Assert.True(t.Waited >= TimeSpan.FromSeconds(3.5));
+    }
+
     [Fact]
     public void Ingest_PrimaryRetransmitsConfirmedBytes_ReleasedThroughGateWithoutSecondary()
     {
@@ -185,7 +216,7 @@ public class TcpComparisonTests
 
     [Theory]
     [MemberData(nameof(Isns.All), MemberType = typeof(Isns))]
-    public void Ingest_OutOfOrderOnBothSides_ReleasesInPrimaryArrivalOrder(uint isn)
+    public void Ingest_OutOfOrderOnBothSides_ReleasesInSequenceOrder(uint isn)
     {
         var h = Connected(isn);
 
@@ -194,7 +225,7 @@ public class TcpComparisonTests
         Assert.Empty(h.Sink.Released);
         h.Secondary(Tcp(isn + 1, Ascii("abcd")));
 
-        Assert.Equal(["ghi", "abc", "def"], h.Sink.ReleasedPayloads());
+        Assert.Equal(["abc", "def", "ghi"], h.Sink.ReleasedPayloads());
         Assert.Empty(h.Sink.Triggers);
         Assert.Equal(0, h.Engine.Counters.SecondaryQueued);
         h.AssertBalanced();

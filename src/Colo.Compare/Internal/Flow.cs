@@ -49,8 +49,11 @@ internal sealed class Flow
         get
         {
             TimeSpan oldest = TimeSpan.MaxValue;
-            if (!Primary.IsEmpty)
-                oldest = Primary.Head.Arrival;
+            for (int i = 0; i < Primary.Count; i++)
+            {
+                if (Primary[i].Arrival < oldest)
+                    oldest = Primary[i].Arrival;
+            }
             if (!Secondary.IsEmpty && Secondary.Head.Arrival < oldest)
                 oldest = Secondary.Head.Arrival;
             return oldest;

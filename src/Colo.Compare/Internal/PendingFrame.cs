@@ -20,6 +20,7 @@ internal struct PendingFrame
     public bool Matched;
     public int CompareOffset;
     public int CompareLength;
+    /// <summary>TCP: the segment's first stream offset (its queue is kept in this order). Datagrams: report offset.</summary>
     public long StreamOffset;
     public long DatagramIndex;
     public int Discriminator;

@@ -46,6 +46,18 @@ internal struct RingQueue<T>
         return item;
     }
 
+    /// <summary>Inserts <paramref name="item"/> before the entry at <paramref name="index"/> (== Count appends).</summary>
+    public void Insert(int index, in T item)
+    {
+        if (_count == _items.Length)
+            Grow();
+        int mask = _items.Length - 1;
+        for (int i = _count; i > index; i--)
+            _items[(_head + i) & mask] = _items[(_head + i - 1) & mask];
+        _items[(_head + index) & mask] = item;
+        _count++;
+    }
+
     /// <summary>Removes the entry at <paramref name="index"/>, keeping the order of the others.</summary>
     public void RemoveAt(int index)
     {

@@ -9,6 +9,7 @@ internal static class Program
     {
         var root = new RootCommand("ColoProxy: a standalone COLO network comparator (drop-in for QEMU's colo-compare).");
         root.Subcommands.Add(ReplayCommand.Create());
+        root.Subcommands.Add(ServeCommand.Create());
         ParseResult parse = root.Parse(args);
         if (parse.Errors.Count > 0)
         {
@@ -18,6 +19,8 @@ internal static class Program
             await Console.Error.WriteLineAsync("Run 'colo-proxy --help' for usage.").ConfigureAwait(false);
             return 2;
         }
-        return await parse.InvokeAsync().ConfigureAwait(false);
+        // serve handles SIGTERM/SIGINT itself and may need longer than the library's default 2 s to hand queued
+        // frames to outdev, so the library must not cut it short.
+        return await parse.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null }).ConfigureAwait(false);
     }
 }

@@ -1,0 +1,24 @@
+using Microsoft.Extensions.Logging;
+
+namespace Colo.Proxy.Control;
+
+internal sealed partial class ControlServer
+{
+    [LoggerMessage(EventId = 1301, Level = LogLevel.Information, Message = "control: listening on {Address}")]
+    private static partial void LogListening(ILogger logger, string address);
+
+    [LoggerMessage(EventId = 1302, Level = LogLevel.Warning, Message = "control: refused a client; {Max} are connected already")]
+    private static partial void LogTooManyClients(ILogger logger, int max);
+
+    [LoggerMessage(EventId = 1303, Level = LogLevel.Error, Message = "control: a session failed")]
+    private static partial void LogSessionFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 1304, Level = LogLevel.Information, Message = "control: client connected")]
+    internal static partial void LogClientConnected(ILogger logger);
+
+    [LoggerMessage(EventId = 1305, Level = LogLevel.Warning, Message = "control: a client is too slow; dropped an event")]
+    internal static partial void LogEventDropped(ILogger logger);
+
+    [LoggerMessage(EventId = 1306, Level = LogLevel.Information, Message = "control: {Command}")]
+    internal static partial void LogCommand(ILogger logger, string command);
+}

@@ -1,0 +1,8 @@
+namespace Colo.Proxy.Endpoints;
+
+/// <summary>The socket family of an endpoint.</summary>
+public enum EndpointKind
+{
+    Unix = 0,
+    Tcp,
+}

@@ -1,0 +1,17 @@
+namespace Colo.Proxy.Framing;
+
+/// <summary>How a framed connection ended.</summary>
+public enum FrameReadResult
+{
+    /// <summary>The peer closed the connection at a frame boundary.</summary>
+    Closed = 0,
+
+    /// <summary>The peer closed in the middle of a frame; the partial frame was discarded.</summary>
+    ClosedMidFrame,
+
+    /// <summary>A length word beyond the maximum; the connection must be closed.</summary>
+    Oversize,
+
+    /// <summary>Cancelled by the proxy.</summary>
+    Cancelled,
+}

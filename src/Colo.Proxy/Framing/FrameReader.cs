@@ -1,0 +1,106 @@
+using System.Buffers;
+using System.IO.Pipelines;
+
+namespace Colo.Proxy.Framing;
+
+/// <summary>
+/// The receive loop of one framed connection, Kestrel style: parse every complete frame in the buffer, then
+/// <c>AdvanceTo(consumed, examined)</c>. A frame that spans segments is copied once into a reusable buffer; no
+/// allocation per frame.
+/// </summary>
+public sealed class FrameReader
+{
+    private readonly bool _vnetHeader;
+    private readonly int _maxFrameLength;
+    private readonly byte[] _scratch;
+
+    public FrameReader(bool vnetHeader, int maxFrameLength)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxFrameLength, 1);
+        _vnetHeader = vnetHeader;
+        _maxFrameLength = maxFrameLength;
+        _scratch = new byte[maxFrameLength];
+    }
+
+    /// <summary>Zero-length frames seen (ignored).</summary>
+    public long EmptyFrames { get; private set; }
+
+    /// <summary>Frames handed to the handler.</summary>
+    public long Frames { get; private set; }
+
+    /// <summary>When <see cref="FrameReadResult.Oversize"/>: the length word received.</summary>
+    public uint OversizeLength { get; private set; }
+
+    /// <summary>Reads frames until the peer closes, the stream breaks the limit, or cancellation.</summary>
+    public async Task<FrameReadResult> RunAsync<THandler>(PipeReader input, THandler handler, CancellationToken cancellationToken)
+        where THandler : IFrameHandler
+    {
+        while (true)
+        {
+            ReadResult result;
+            try
+            {
+                result = await input.ReadAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return FrameReadResult.Cancelled;
+            }
+
+            ReadOnlySequence<byte> buffer = result.Buffer;
+            bool oversize = false;
+            try
+            {
+                oversize = !ParseFrames(ref buffer, handler);
+            }
+            finally
+            {
+                input.AdvanceTo(buffer.Start, buffer.End);
+            }
+
+            // Frames before an oversize length word in the same read are good: hand them on first.
+            await handler.OnReadCompletedAsync(cancellationToken).ConfigureAwait(false);
+            if (oversize)
+                return FrameReadResult.Oversize;
+
+            if (result.IsCanceled)
+                return FrameReadResult.Cancelled;
+            if (result.IsCompleted)
+                return buffer.IsEmpty ? FrameReadResult.Closed : FrameReadResult.ClosedMidFrame;
+        }
+    }
+
+    // Not async: spans cannot live across awaits. Returns false on an oversize length word.
+    private bool ParseFrames<THandler>(ref ReadOnlySequence<byte> buffer, THandler handler)
+        where THandler : IFrameHandler
+    {
+        try
+        {
+            while (FrameCodec.TryReadFrame(ref buffer, _vnetHeader, _maxFrameLength, out ReadOnlySequence<byte> frame, out int vnet))
+            {
+                if (frame.IsEmpty)
+                {
+                    EmptyFrames++;
+                    continue;
+                }
+                Frames++;
+                if (frame.IsSingleSegment)
+                {
+                    handler.OnFrame(frame.FirstSpan, vnet);
+                }
+                else
+                {
+                    int length = (int)frame.Length;
+                    frame.CopyTo(_scratch);
+                    handler.OnFrame(_scratch.AsSpan(0, length), vnet);
+                }
+            }
+            return true;
+        }
+        catch (FrameTooLargeException ex)
+        {
+            OversizeLength = ex.Length;
+            return false;
+        }
+    }
+}

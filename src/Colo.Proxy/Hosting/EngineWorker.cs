@@ -1,0 +1,191 @@
+using System.Collections.Concurrent;
+using System.Threading.Channels;
+using Colo.Compare;
+using Microsoft.Extensions.Logging;
+
+namespace Colo.Proxy.Hosting;
+
+/// <summary>
+/// A dedicated thread that owns one <see cref="CompareEngine"/> (engines are single-threaded: nobody else touches it).
+/// Inputs hand it batches through a bounded queue (a full queue makes the input wait: backpressure); commands go
+/// through a second, unbounded queue that is served first, so a checkpoint completion is not stuck behind frames.
+/// </summary>
+internal sealed partial class EngineWorker : IDisposable
+{
+    private const int QueueCapacity = 16;
+
+    private readonly CompareEngine _engine;
+    private readonly Func<TimeSpan> _clock;
+    private readonly OutputBuffer _output;
+    private readonly TimeSpan _tickInterval;
+    private readonly ILogger _logger;
+    private readonly Channel<WorkItem> _frames;
+    private readonly ConcurrentQueue<EngineWork> _commands = new();
+    private readonly ManualResetEventSlim _signal = new(false);
+    private readonly Thread _thread;
+    private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private TimeSpan _lastAdvance;
+    private long _errors;
+
+    public EngineWorker(int index, CompareEngine engine, Func<TimeSpan> clock, OutputBuffer output, TimeSpan tickInterval, ILogger logger)
+    {
+        Index = index;
+        _engine = engine;
+        _clock = clock;
+        _output = output;
+        _tickInterval = tickInterval;
+        _logger = logger;
+        _frames = Channel.CreateBounded<WorkItem>(new BoundedChannelOptions(QueueCapacity)
+        {
+            SingleReader = true,
+            SingleWriter = false,
+            FullMode = BoundedChannelFullMode.Wait,
+        });
+        _thread = new Thread(Run) { IsBackground = true, Name = $"colo-engine-{index}" };
+    }
+
+    public int Index { get; }
+
+    /// <summary>Completes when the thread has exited.</summary>
+    public Task Stopped => _stopped.Task;
+
+    public void Start() => _thread.Start();
+
+    /// <summary>Hands a batch over; waits while the queue is full.</summary>
+    public async ValueTask PostAsync(FrameBatch batch, CancellationToken cancellationToken)
+    {
+        if (!_frames.Writer.TryWrite(new WorkItem(batch, null)))
+            await _frames.Writer.WriteAsync(new WorkItem(batch, null), cancellationToken).ConfigureAwait(false);
+        _signal.Set();
+    }
+
+    /// <summary>Runs <paramref name="action"/> on the worker, ahead of queued frames.</summary>
+    public Task<T> InvokeAsync<T>(Func<CompareEngine, TimeSpan, T> action)
+    {
+        var work = new EngineWork<T>(action);
+        if (_stopped.Task.IsCompleted)
+        {
+            work.Fail(new InvalidOperationException("The engine worker has stopped."));
+            return work.Task;
+        }
+        _commands.Enqueue(work);
+        _signal.Set();
+        return work.Task;
+    }
+
+    /// <summary>Runs <paramref name="action"/> after every frame queued before it.</summary>
+    public async Task<T> InvokeOrderedAsync<T>(Func<CompareEngine, TimeSpan, T> action, CancellationToken cancellationToken)
+    {
+        var work = new EngineWork<T>(action);
+        await _frames.Writer.WriteAsync(new WorkItem(null, work), cancellationToken).ConfigureAwait(false);
+        _signal.Set();
+        return await work.Task.ConfigureAwait(false);
+    }
+
+    /// <summary>Wakes the worker so it looks at the clock (timer tick).</summary>
+    public void Wake() => _signal.Set();
+
+    /// <summary>No more frames; the thread exits once the queues are empty.</summary>
+    public void Complete()
+    {
+        _frames.Writer.TryComplete();
+        _signal.Set();
+    }
+
+    private void Run()
+    {
+        ChannelReader<WorkItem> reader = _frames.Reader;
+        try
+        {
+            while (true)
+            {
+                _signal.Wait(_tickInterval);
+                _signal.Reset();
+
+                RunCommands();
+                TimeSpan now = _clock();
+                int batches = 0;
+                while (reader.TryRead(out WorkItem item))
+                {
+                    if (item.Batch is { } batch)
+                        Ingest(batch, now);
+                    else
+                        item.Work!.Execute(_engine, now);
+                    // Commands stay prompt under load; the clock is read once per few batches.
+                    if (++batches % 8 == 0)
+                    {
+                        RunCommands();
+                        now = _clock();
+                        Advance(now);
+                    }
+                }
+                Advance(_clock());
+                _output.Flush();
+
+                if (reader.Completion.IsCompleted)
+                {
+                    RunCommands();
+                    _output.Flush();
+                    break;
+                }
+            }
+        }
+        catch (Exception ex)
+        {
+            LogWorkerCrashed(_logger, Index, ex);
+        }
+        finally
+        {
+            while (_commands.TryDequeue(out EngineWork? work))
+                work.Fail(new InvalidOperationException("The engine worker has stopped."));
+            _stopped.TrySetResult();
+        }
+    }
+
+    private void RunCommands()
+    {
+        while (_commands.TryDequeue(out EngineWork? work))
+            work.Execute(_engine, _clock());
+    }
+
+    private void Ingest(FrameBatch batch, TimeSpan now)
+    {
+        try
+        {
+            Compare.Side side = batch.Side;
+            for (int i = 0; i < batch.Count; i++)
+            {
+                ReadOnlySpan<byte> frame = batch.Frame(i, out int vnet);
+                _engine.Ingest(side, frame, vnet, now);
+            }
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // A broken engine invariant must not stop the proxy: log (rate-limited) and go on.
+            if (_errors++ < 10 || _errors % 10000 == 0)
+                LogIngestFailed(_logger, Index, _errors, ex);
+        }
+        finally
+        {
+            FrameBatch.Return(batch);
+        }
+    }
+
+    private void Advance(TimeSpan now)
+    {
+        if (now - _lastAdvance < _tickInterval)
+            return;
+        _lastAdvance = now;
+        try
+        {
+            _engine.AdvanceTime(now);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            if (_errors++ < 10 || _errors % 10000 == 0)
+                LogIngestFailed(_logger, Index, _errors, ex);
+        }
+    }
+
+    public void Dispose() => _signal.Dispose();
+}

@@ -1,0 +1,86 @@
+using System.Buffers.Binary;
+using Colo.Compare;
+using Colo.Packets.Frames;
+using Colo.Proxy.Framing;
+
+namespace Colo.Proxy.Hosting;
+
+/// <summary>
+/// Receives one side's frames from a connection and hands them to the engine shards in batches. Flows are spread by
+/// address pair, protocol and VLAN ids (not ports: IP fragments carry none and must reach the shard of their flow);
+/// non-IP and malformed frames go to shard 0. Each shard's batches are posted in arrival order.
+/// </summary>
+internal sealed class InputHandler : IFrameHandler
+{
+    private readonly Side _side;
+    private readonly EngineWorker[] _workers;
+    private readonly FrameBatch?[] _current;
+    private readonly List<(int Shard, FrameBatch Batch)> _full = new(16);
+    private readonly InputStats _stats;
+
+    public InputHandler(Side side, EngineWorker[] workers, InputStats stats)
+    {
+        _side = side;
+        _stats = stats;
+        _workers = workers;
+        _current = new FrameBatch?[workers.Length];
+    }
+
+    public void OnFrame(ReadOnlySpan<byte> frame, int vnetHeaderLength)
+    {
+        // One connection per side at a time: a single writer.
+        Volatile.Write(ref _stats.Frames, _stats.Frames + 1);
+        int shard = _workers.Length == 1 ? 0 : ShardOf(frame, vnetHeaderLength, _workers.Length);
+        FrameBatch batch = _current[shard] ??= FrameBatch.Rent(_side);
+        if (!batch.TryAdd(frame, vnetHeaderLength))
+        {
+            _full.Add((shard, batch));
+            batch = _current[shard] = FrameBatch.Rent(_side);
+            batch.TryAdd(frame, vnetHeaderLength);
+        }
+    }
+
+    public async ValueTask OnReadCompletedAsync(CancellationToken cancellationToken)
+    {
+        for (int i = 0; i < _full.Count; i++)
+            await _workers[_full[i].Shard].PostAsync(_full[i].Batch, cancellationToken).ConfigureAwait(false);
+        _full.Clear();
+        for (int shard = 0; shard < _current.Length; shard++)
+        {
+            if (_current[shard] is { } batch)
+            {
+                _current[shard] = null;
+                await _workers[shard].PostAsync(batch, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>Returns unposted batches to the pool (the connection ended before they could be handed over).</summary>
+    public void Reset()
+    {
+        foreach ((_, FrameBatch batch) in _full)
+            FrameBatch.Return(batch);
+        _full.Clear();
+        for (int shard = 0; shard < _current.Length; shard++)
+        {
+            if (_current[shard] is { } batch)
+                FrameBatch.Return(batch);
+            _current[shard] = null;
+        }
+    }
+
+    internal static int ShardOf(ReadOnlySpan<byte> frame, int vnetHeaderLength, int shards)
+    {
+        if (FrameParser.TryParse(frame, vnetHeaderLength, out PacketInfo info) != ParseStatus.Ok)
+            return 0;
+        int addressLength = info.IpVersion == 6 ? 16 : 4;
+        UInt128 source = ReadAddress(frame.Slice(info.SourceAddressOffset, addressLength));
+        UInt128 destination = ReadAddress(frame.Slice(info.DestinationAddressOffset, addressLength));
+        int hash = HashCode.Combine(source, destination, info.Protocol, info.OuterVlanId, info.InnerVlanId);
+        return (int)((uint)hash % (uint)shards);
+    }
+
+    private static UInt128 ReadAddress(ReadOnlySpan<byte> address) => address.Length == 16
+        ? BinaryPrimitives.ReadUInt128BigEndian(address)
+        : BinaryPrimitives.ReadUInt32BigEndian(address);
+}

@@ -1,0 +1,208 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Net.Sockets;
+using Colo.Proxy.Endpoints;
+using Colo.Proxy.Framing;
+using Microsoft.Extensions.Logging;
+
+namespace Colo.Proxy.Hosting;
+
+/// <summary>
+/// Released frames on their way to outdev: a bounded pipe. Engine workers write framed bytes into it (under a lock:
+/// several shards share it; each shard's writes are in its release order, so no flow is reordered). One pump copies
+/// the pipe to the connected outdev peer; with no peer the bytes wait. When the pipe holds
+/// <see cref="Capacity"/> bytes the writing worker blocks, its queue fills, and the inputs stop being read
+/// (backpressure): nothing is dropped.
+/// </summary>
+internal sealed partial class OutputBuffer
+{
+    private const int FlushThreshold = 64 * 1024;
+
+    private readonly Pipe _pipe;
+    private readonly Lock _lock = new();
+    private readonly bool _vnetHeader;
+    private readonly ILogger _logger;
+    private readonly CancellationTokenSource _abort = new();
+    private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private long _unflushed;
+    private long _written;
+    private long _sent;
+    private long _frames;
+    private long _stalls;
+    private bool _completed;
+
+    public OutputBuffer(long capacity, bool vnetHeader, ILogger logger)
+    {
+        Capacity = capacity;
+        _vnetHeader = vnetHeader;
+        _logger = logger;
+        _pipe = new Pipe(new PipeOptions(
+            pauseWriterThreshold: capacity,
+            resumeWriterThreshold: capacity / 2,
+            readerScheduler: PipeScheduler.ThreadPool,
+            writerScheduler: PipeScheduler.Inline,
+            useSynchronizationContext: false));
+    }
+
+    public long Capacity { get; }
+
+    /// <summary>Bytes written by the engines and not yet sent to outdev.</summary>
+    public long BufferedBytes => Interlocked.Read(ref _written) + Interlocked.Read(ref _unflushed) - Interlocked.Read(ref _sent);
+
+    public long FramesWritten => Interlocked.Read(ref _frames);
+
+    public long BytesSent => Interlocked.Read(ref _sent);
+
+    /// <summary>Times a worker had to wait for outdev (backpressure).</summary>
+    public long Stalls => Interlocked.Read(ref _stalls);
+
+    /// <summary>Completes when, after <see cref="Complete"/>, everything was sent.</summary>
+    public Task Drained => _drained.Task;
+
+    /// <summary>Appends one released frame with the channel's framing. Called on a worker thread.</summary>
+    public void Write(ReadOnlySpan<byte> frame, int vnetHeaderLength)
+    {
+        lock (_lock)
+        {
+            if (_completed)
+                return;
+            FrameCodec.WriteFrame(_pipe.Writer, frame, _vnetHeader, vnetHeaderLength);
+            _frames++;
+            _unflushed += FrameCodec.HeaderLength(_vnetHeader) + frame.Length;
+            if (_unflushed >= FlushThreshold)
+                FlushLocked();
+        }
+    }
+
+    /// <summary>Makes written frames visible to the pump; blocks while the buffer is full (backpressure).</summary>
+    public void Flush()
+    {
+        lock (_lock)
+        {
+            if (_unflushed > 0 && !_completed)
+                FlushLocked();
+        }
+    }
+
+    private void FlushLocked()
+    {
+        Interlocked.Add(ref _written, _unflushed);
+        Interlocked.Exchange(ref _unflushed, 0);
+        if (_abort.IsCancellationRequested)
+            return;
+        ValueTask<FlushResult> flush = _pipe.Writer.FlushAsync(_abort.Token);
+        if (flush.IsCompleted)
+        {
+            flush.GetAwaiter().GetResult();
+            return;
+        }
+        Interlocked.Increment(ref _stalls);
+        try
+        {
+            flush.AsTask().GetAwaiter().GetResult();
+        }
+        catch (OperationCanceledException)
+        {
+            // Shutdown gave up on outdev; the bytes stay in the pipe.
+        }
+    }
+
+    /// <summary>No more frames: the pump ends once it has sent what is buffered.</summary>
+    public void Complete()
+    {
+        lock (_lock)
+        {
+            if (_completed)
+                return;
+            if (_unflushed > 0)
+                FlushLocked();
+            _completed = true;
+            _pipe.Writer.Complete();
+        }
+    }
+
+    /// <summary>Stops waiting for outdev (shutdown timeout): blocked writers return.</summary>
+    public void Abort() => _abort.Cancel();
+
+    /// <summary>Copies buffered frames to <paramref name="connection"/> until it closes or the buffer completes.</summary>
+    public async Task PumpAsync(PeerConnection connection, CancellationToken cancellationToken)
+    {
+        using var closed = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        Task watch = WatchForCloseAsync(connection, closed);
+        try
+        {
+            await PumpCoreAsync(connection.Stream, closed.Token).ConfigureAwait(false);
+        }
+        finally
+        {
+            await closed.CancelAsync().ConfigureAwait(false);
+            await watch.ConfigureAwait(false);
+        }
+    }
+
+    private async Task PumpCoreAsync(NetworkStream stream, CancellationToken cancellationToken)
+    {
+        PipeReader reader = _pipe.Reader;
+        while (true)
+        {
+            ReadResult result;
+            try
+            {
+                result = await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+
+            ReadOnlySequence<byte> buffer = result.Buffer;
+            SequencePosition consumed = buffer.Start;
+            bool failed = false;
+            try
+            {
+                foreach (ReadOnlyMemory<byte> segment in buffer)
+                {
+                    await stream.WriteAsync(segment, cancellationToken).ConfigureAwait(false);
+                    consumed = buffer.GetPosition(segment.Length, consumed);
+                    Interlocked.Add(ref _sent, segment.Length);
+                }
+            }
+            catch (Exception ex) when (ex is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
+            {
+                // What was not written stays buffered for the next peer.
+                failed = true;
+            }
+            finally
+            {
+                reader.AdvanceTo(consumed);
+            }
+
+            if (failed)
+                return;
+            if (result.IsCompleted)
+            {
+                _drained.TrySetResult();
+                return;
+            }
+        }
+    }
+
+    private static async Task WatchForCloseAsync(PeerConnection connection, CancellationTokenSource closed)
+    {
+        // outdev peers send nothing; reading only tells us when they go away.
+        try
+        {
+            while (true)
+            {
+                ReadResult result = await connection.Input.ReadAsync(closed.Token).ConfigureAwait(false);
+                connection.Input.AdvanceTo(result.Buffer.End);
+                if (result.IsCompleted || result.IsCanceled)
+                    break;
+            }
+        }
+        catch (Exception ex) when (ex is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
+        {
+        }
+        await closed.CancelAsync().ConfigureAwait(false);
+    }
+}

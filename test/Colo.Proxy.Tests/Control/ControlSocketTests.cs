@@ -1,0 +1,239 @@
+using System.Text.Json;
+using Colo.Proxy.Tests.EndToEnd;
+using static Colo.Proxy.Tests.EndToEnd.TestFrames;
+
+namespace Colo.Proxy.Tests.Control;
+
+/// <summary>The QMP-style control socket: every command, its errors, and every event.</summary>
+public class ControlSocketTests
+{
+    private const string Guest = "10.0.0.2";
+    private const string Client = "10.0.0.1";
+
+    [Fact]
+    public async Task Connect_Greeting_HasQmpShape()
+    {
+        await using var proxy = await ProxyHarness.StartAsync();
+        await using var control = await proxy.ControlAsync(negotiate: false);
+
+        JsonElement qmp = control.Greeting.GetProperty("QMP");
+        Assert.Equal(JsonValueKind.Object, qmp.GetProperty("version").GetProperty("qemu").ValueKind);
+        Assert.StartsWith("colo-proxy", qmp.GetProperty("version").GetProperty("package").GetString(), StringComparison.Ordinal);
+        Assert.Equal(JsonValueKind.Array, qmp.GetProperty("capabilities").ValueKind);
+    }
+
+    [Fact]
+    public async Task Execute_BeforeCapabilities_CommandNotFoundWithIdEchoed()
+    {
+        await using var proxy = await ProxyHarness.StartAsync();
+        await using var control = await proxy.ControlAsync(negotiate: false);
+
+        JsonElement reply = await control.ExecuteAsync("query-status", id: "a1");
+
+        Assert.Equal("CommandNotFound", reply.GetProperty("error").GetProperty("class").GetString());
+        Assert.Contains("qmp_capabilities", reply.GetProperty("error").GetProperty("desc").GetString(), StringComparison.Ordinal);
+        Assert.Equal("a1", reply.GetProperty("id").GetString());
+    }
+
+    [Fact]
+    public async Task Execute_UnknownCommand_CommandNotFound()
+    {
+        await using var proxy = await ProxyHarness.StartAsync();
+        await using var control = await proxy.ControlAsync();
+
+        JsonElement reply = await control.ExecuteAsync("no-such-thing", id: 7);
+
+        Assert.Equal("CommandNotFound", reply.GetProperty("error").GetProperty("class").GetString());
+        Assert.Equal("The command no-such-thing has not been found", reply.GetProperty("error").GetProperty("desc").GetString());
+        Assert.Equal(7, reply.GetProperty("id").GetInt32());
+    }
+
+    [Fact]
+    public async Task Execute_InvalidJson_GenericErrorAndSessionContinues()
+    {
+        await using var proxy = await ProxyHarness.StartAsync();
+        await using var control = await proxy.ControlAsync();
+
+        await control.SendRawAsync("{\"execute\": }\n");
+        JsonElement error = await control.NextReplyAsync();
+        await control.SendRawAsync("not json at all\n");
+        JsonElement garbage = await control.NextReplyAsync();
+        JsonElement status = await control.ReturnAsync("query-status");
+
+        Assert.Equal("GenericError", error.GetProperty("error").GetProperty("class").GetString());
+        Assert.Equal("GenericError", garbage.GetProperty("error").GetProperty("class").GetString());
+        Assert.Equal("running", status.GetProperty("state").GetString());
+    }
+
+    [Fact]
+    public async Task QueryStatus_ReportsStatePeersAndCheckpoint()
+    {
+        await using var proxy = await ProxyHarness.StartAsync();
+        await using var control = await proxy.ControlAsync();
+        await using var primary = await proxy.ConnectAsync("primary_in");
+        await control.WaitEventAsync("COLO_PEER_CONNECTED");
+
+        JsonElement status = await control.ReturnAsync("query-status");
+
+        Assert.Equal("running", status.GetProperty("state").GetString());
+        Assert.True(status.GetProperty("peers").GetProperty("primary_in").GetBoolean());
+        Assert.False(status.GetProperty("peers").GetProperty("outdev").GetBoolean());
+        Assert.False(status.GetProperty("peers").GetProperty("xen-notify").GetBoolean());
+        Assert.False(status.GetProperty("checkpoint").GetProperty("outstanding").GetBoolean());
+        Assert.True(status.GetProperty("uptime-ms").GetInt64() >= 0);
+        Assert.Equal(1, status.GetProperty("workers").GetInt32());
+    }
+
+    [Fact]
+    public async Task QueryStats_CountsPerSideAndBalanced()
+    {
+        await using var proxy = await ProxyHarness.StartAsync();
+        await using var control = await proxy.ControlAsync();
+        await using var primary = await proxy.ConnectAsync("primary_in");
+        await using var secondary = await proxy.ConnectAsync("secondary_in");
+        byte[] d = Udp(Guest, 53, Client, 3333, Ascii("x"));
+        await primary.SendAsync(d);
+        await primary.SendAsync(Udp(Guest, 53, Client, 3333, Ascii("y")));
+        await secondary.SendAsync(d);
+        await proxy.WaitReceivedAsync(2, 1);
+
+        JsonElement stats = await control.ReturnAsync("query-stats");
+
+        Assert.Equal(2, stats.GetProperty("primary").GetProperty("received").GetInt64());
+        Assert.Equal(1, stats.GetProperty("primary").GetProperty("released").GetProperty("compared").GetInt64());
+        Assert.Equal(1, stats.GetProperty("primary").GetProperty("queued").GetInt64());
+        Assert.Equal(1, stats.GetProperty("secondary").GetProperty("matched").GetInt64());
+        Assert.True(stats.GetProperty("balanced").GetBoolean());
+        Assert.Equal(2, stats.GetProperty("transport").GetProperty("primary_in").GetProperty("frames").GetInt64());
+    }
+
+    [Fact]
+    public async Task QueryFlows_Limit_ReturnsTopFlowsByQueuedBytes()
+    {
+        await using var proxy = await ProxyHarness.StartAsync();
+        await using var control = await proxy.ControlAsync();
+        await using var primary = await proxy.ConnectAsync("primary_in");
+        for (int i = 0; i < 3; i++)
+            await primary.SendAsync(Udp(Guest, 53, "10.0.9." + i, 3333, new byte[100 * (i + 1)]));
+        await proxy.WaitReceivedAsync(3, 0);
+
+        JsonElement flows = await control.ReturnAsync("query-flows", new { limit = 2 });
+        JsonElement bad = await control.ExecuteAsync("query-flows", new { limit = 0 });
+
+        Assert.Equal(2, flows.GetArrayLength());
+        Assert.Equal("10.0.9.2", flows[0].GetProperty("dst").GetString());
+        Assert.Equal("udp", flows[0].GetProperty("protocol").GetString());
+        Assert.Equal(1, flows[0].GetProperty("primary-queued-frames").GetInt32());
+        Assert.Contains("limit", bad.GetProperty("error").GetProperty("desc").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task CheckpointDone_ReleasesQueuedAndEmitsEvent()
+    {
+        await using var proxy = await ProxyHarness.StartAsync();
+        await using var control = await proxy.ControlAsync();
+        await using var primary = await proxy.ConnectAsync("primary_in");
+        await using var outdev = await proxy.ConnectAsync("outdev");
+        byte[] d = Udp(Guest, 53, Client, 3333, Ascii("held"));
+        await primary.SendAsync(d);
+        await proxy.WaitReceivedAsync(1, 0);
+
+        JsonElement result = await control.ReturnAsync("colo-checkpoint-done");
+        JsonElement done = await control.WaitEventAsync("COLO_CHECKPOINT_DONE");
+
+        Assert.Equal(1, result.GetProperty("released").GetInt64());
+        Assert.Equal("control", done.GetProperty("data").GetProperty("channel").GetString());
+        Assert.True(done.GetProperty("timestamp").GetProperty("seconds").GetInt64() > 0);
+        Assert.Equal(d, await outdev.ReceiveAsync());
+    }
+
+    [Fact]
+    public async Task Failover_ReleasesEverythingThenForwardsUncompared()
+    {
+        await using var proxy = await ProxyHarness.StartAsync();
+        await using var control = await proxy.ControlAsync();
+        await using var primary = await proxy.ConnectAsync("primary_in");
+        await using var outdev = await proxy.ConnectAsync("outdev");
+        byte[] before = Udp(Guest, 53, Client, 3333, Ascii("before"));
+        byte[] after = Udp(Guest, 53, Client, 3333, Ascii("after"));
+        await primary.SendAsync(before);
+        await proxy.WaitReceivedAsync(1, 0);
+
+        JsonElement result = await control.ReturnAsync("colo-failover");
+        await primary.SendAsync(after);
+
+        Assert.Equal(1, result.GetProperty("released").GetInt64());
+        Assert.Equal(before, await outdev.ReceiveAsync());
+        Assert.Equal(after, await outdev.ReceiveAsync());
+        Assert.Equal("failover", (await control.ReturnAsync("query-status")).GetProperty("state").GetString());
+    }
+
+    [Fact]
+    public async Task PassthroughAddDel_FlowReleasedUncomparedThenComparedAgain()
+    {
+        await using var proxy = await ProxyHarness.StartAsync();
+        await using var control = await proxy.ControlAsync();
+        await using var primary = await proxy.ConnectAsync("primary_in");
+        await using var outdev = await proxy.ConnectAsync("outdev");
+        var rule = new Dictionary<string, object> { ["protocol"] = "udp", ["dst"] = Client, ["dst-port"] = 3333 };
+
+        await control.ReturnAsync("colo-passthrough-add", rule);
+        JsonElement listed = await control.ReturnAsync("query-passthrough");
+        byte[] d = Udp(Guest, 53, Client, 3333, Ascii("exempt"));
+        await primary.SendAsync(d);
+        Assert.Equal(d, await outdev.ReceiveAsync());
+        await control.ReturnAsync("colo-passthrough-del", rule);
+        JsonElement missing = await control.ExecuteAsync("colo-passthrough-del", rule);
+        JsonElement invalid = await control.ExecuteAsync("colo-passthrough-add", new Dictionary<string, object> { ["src"] = "not-an-ip" });
+
+        Assert.Equal(1, listed.GetArrayLength());
+        Assert.Equal("GenericError", missing.GetProperty("error").GetProperty("class").GetString());
+        Assert.Contains("'src'", invalid.GetProperty("error").GetProperty("desc").GetString(), StringComparison.Ordinal);
+        Assert.Equal(1, (await proxy.Host.GetCountersAsync()).Released(Colo.Compare.ReleaseReason.Passthrough));
+    }
+
+    [Fact]
+    public async Task Events_Divergence_CheckpointRequestAndPeerEvents()
+    {
+        await using var proxy = await ProxyHarness.StartAsync();
+        await using var control = await proxy.ControlAsync();
+        var primary = await proxy.ConnectAsync("primary_in");
+        JsonElement connected = await control.WaitEventAsync("COLO_PEER_CONNECTED");
+        await using var secondary = await proxy.ConnectAsync("secondary_in");
+
+        await primary.SendAsync(Udp(Guest, 53, Client, 3333, Ascii("yes")));
+        await secondary.SendAsync(Udp(Guest, 53, Client, 3333, Ascii("no!")));
+        JsonElement divergence = await control.WaitEventAsync("COLO_DIVERGENCE");
+        JsonElement request = await control.WaitEventAsync("COLO_CHECKPOINT_REQUEST");
+        await primary.DisposeAsync();
+        JsonElement disconnected = await control.WaitEventAsync("COLO_PEER_DISCONNECTED");
+
+        Assert.Equal("primary_in", connected.GetProperty("data").GetProperty("channel").GetString());
+        Assert.Equal("udp", divergence.GetProperty("data").GetProperty("protocol").GetString());
+        Assert.Equal("datagram", divergence.GetProperty("data").GetProperty("kind").GetString());
+        Assert.Equal("divergence", request.GetProperty("data").GetProperty("reason").GetString());
+        Assert.False(request.GetProperty("data").GetProperty("repeat").GetBoolean());
+        Assert.Equal("primary_in", disconnected.GetProperty("data").GetProperty("channel").GetString());
+    }
+
+    [Fact]
+    public async Task Quit_RepliesThenStopsTheProxy()
+    {
+        await using var proxy = await ProxyHarness.StartAsync();
+        using var run = new CancellationTokenSource();
+        Task running = Task.Run(async () =>
+        {
+            await proxy.Host.QuitRequested;
+            await proxy.Host.StopAsync();
+        }, TestContext.Current.CancellationToken);
+        await using var control = await proxy.ControlAsync();
+
+        JsonElement reply = await control.ExecuteAsync("quit", id: "bye");
+
+        Assert.True(reply.TryGetProperty("return", out _));
+        Assert.Equal("bye", reply.GetProperty("id").GetString());
+        await running.WaitAsync(Wait.Timeout, TestContext.Current.CancellationToken);
+        Assert.True(proxy.Host.Stopped.IsCompleted);
+        Assert.True(await control.WaitClosedAsync());
+    }
+}

@@ -1,0 +1,477 @@
+using System.Net;
+using System.Net.Sockets;
+using Colo.Compare;
+using Colo.Proxy.Endpoints;
+using Colo.Proxy.Framing;
+using static Colo.Proxy.Tests.EndToEnd.TestFrames;
+
+namespace Colo.Proxy.Tests.EndToEnd;
+
+/// <summary>The proxy on real sockets, driven only through the wire formats QEMU and libxl speak.</summary>
+public class ProxyEndToEndTests
+{
+    private const string Guest = "10.0.0.2";
+    private const string Client = "10.0.0.1";
+    private const uint Ack = 5000;
+
+    private static byte[] Segment(uint seq, string payload, byte flags = TestFrames.Ack | Psh, string src = Guest, string dst = Client) =>
+        Tcp(src, 80, dst, 40000, seq, Ack, Ascii(payload), flags);
+
+    /// <summary>Both replicas' SYN-ACK; returns after the primary's was released to outdev.</summary>
+    private static async Task HandshakeAsync(FramedPeer primary, FramedPeer secondary, FramedPeer outdev, uint isn,
+        string src = Guest, string dst = Client)
+    {
+        byte[] synAck = Segment(isn, "", Syn | TestFrames.Ack, src, dst);
+        await primary.SendAsync(synAck);
+        await secondary.SendAsync(synAck);
+        Assert.Equal(synAck, await outdev.ReceiveAsync());
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Serve_SeedExample_ReleasesBothPrimarySegmentsInOrderWithoutCheckpoint(bool tcp)
+    {
+        await using var proxy = await ProxyHarness.StartAsync(tcp: tcp);
+        await using var primary = await proxy.ConnectAsync("primary_in");
+        await using var secondary = await proxy.ConnectAsync("secondary_in");
+        await using var outdev = await proxy.ConnectAsync("outdev");
+        const uint isn = 1000;
+        await HandshakeAsync(primary, secondary, outdev, isn);
+
+        byte[] first = Segment(isn + 1, "123");
+        byte[] second = Segment(isn + 4, "4567890");
+        await primary.SendAsync(first);
+        await primary.SendAsync(second);
+        await secondary.SendAsync(Segment(isn + 1, "1234567890"));
+
+        Assert.Equal(first, await outdev.ReceiveAsync());
+        Assert.Equal(second, await outdev.ReceiveAsync());
+        EngineCounters counters = await proxy.Host.GetCountersAsync();
+        Assert.Equal(0, proxy.Host.Coordinator.RequestsSent);
+        Assert.Equal(0, counters.SecondaryQueued);
+        Assert.True(counters.IsBalanced);
+    }
+
+    [Fact]
+    public async Task Serve_Mismatch_SendsOneDoCheckpointAndHoldsFrameUntilColoCheckpoint()
+    {
+        await using var proxy = await ProxyHarness.StartAsync(tcp: true);
+        await using var notify = await proxy.ConnectAsync("notify_dev");
+        await using var primary = await proxy.ConnectAsync("primary_in");
+        await using var secondary = await proxy.ConnectAsync("secondary_in");
+        await using var outdev = await proxy.ConnectAsync("outdev");
+        await Wait.UntilAsync(() => proxy.Host.Peers().All(p => p.Value), "all peers connected");
+        const uint isn = 77;
+        await HandshakeAsync(primary, secondary, outdev, isn);
+
+        byte[] held = Segment(isn + 1, "hello");
+        await primary.SendAsync(held);
+        await secondary.SendAsync(Segment(isn + 1, "hellp"));
+
+        Assert.Equal("DO_CHECKPOINT", System.Text.Encoding.ASCII.GetString(await notify.ReceiveAsync()));
+        EngineCounters counters = await proxy.Host.GetCountersAsync();
+        Assert.Equal(1, counters.PrimaryQueued);
+        Assert.Equal(1, counters.Divergences);
+        Assert.Equal(1, proxy.Host.Coordinator.RequestsSent);
+
+        await notify.SendAsync(Ascii("COLO_CHECKPOINT"));
+        Assert.Equal(held, await outdev.ReceiveAsync());
+        counters = await proxy.Host.GetCountersAsync();
+        Assert.Equal(0, counters.PrimaryQueued);
+        Assert.Equal(1, proxy.Host.Coordinator.RequestsSent);
+        Assert.False(proxy.Host.Coordinator.Outstanding);
+        Assert.True(counters.IsBalanced);
+    }
+
+    [Fact]
+    public async Task Serve_UdpDatagrams_ReleasedInPrimaryOrder()
+    {
+        await using var proxy = await ProxyHarness.StartAsync();
+        await using var primary = await proxy.ConnectAsync("primary_in");
+        await using var secondary = await proxy.ConnectAsync("secondary_in");
+        await using var outdev = await proxy.ConnectAsync("outdev");
+        var datagrams = Enumerable.Range(0, 20).Select(i => Udp(Guest, 53, Client, 3333, Ascii("answer " + i), ipId: (ushort)i)).ToArray();
+
+        foreach (byte[] d in datagrams)
+            await primary.SendAsync(d);
+        foreach (byte[] d in datagrams)
+            await secondary.SendAsync(d);
+
+        foreach (byte[] d in datagrams)
+            Assert.Equal(d, await outdev.ReceiveAsync());
+        Assert.Equal(0, proxy.Host.Coordinator.RequestsSent);
+    }
+
+    [Fact]
+    public async Task Serve_Ipv6Tcp_ComparedAndReleased()
+    {
+        await using var proxy = await ProxyHarness.StartAsync();
+        await using var primary = await proxy.ConnectAsync("primary_in");
+        await using var secondary = await proxy.ConnectAsync("secondary_in");
+        await using var outdev = await proxy.ConnectAsync("outdev");
+        const string guest6 = "fd00::2", client6 = "fd00::1";
+        const uint isn = 5;
+        await HandshakeAsync(primary, secondary, outdev, isn, guest6, client6);
+
+        byte[] data = Segment(isn + 1, "over ipv6", src: guest6, dst: client6);
+        await primary.SendAsync(data);
+        await secondary.SendAsync(Segment(isn + 1, "over ipv6", src: guest6, dst: client6));
+
+        Assert.Equal(data, await outdev.ReceiveAsync());
+        Assert.Equal(0, proxy.Host.Coordinator.RequestsSent);
+    }
+
+    [Theory]
+    [InlineData(0u)]
+    [InlineData(1u)]
+    [InlineData(0x7FFFFFFFu)]
+    [InlineData(0xFFFFFFF5u)]
+    [InlineData(0xFFFFFFFFu)]
+    public async Task Serve_SequenceWrap_SegmentsAcrossWrapReleasedInOrder(uint isn)
+    {
+        await using var proxy = await ProxyHarness.StartAsync();
+        await using var primary = await proxy.ConnectAsync("primary_in");
+        await using var secondary = await proxy.ConnectAsync("secondary_in");
+        await using var outdev = await proxy.ConnectAsync("outdev");
+        await HandshakeAsync(primary, secondary, outdev, isn);
+
+        var segments = new[] { "abcdefgh", "ijklmnop", "qrstuvwx" };
+        uint seq = isn + 1;
+        var sent = new List<byte[]>();
+        foreach (string s in segments)
+        {
+            byte[] frame = Segment(seq, s);
+            sent.Add(frame);
+            await primary.SendAsync(frame);
+            seq += (uint)s.Length;
+        }
+        await secondary.SendAsync(Segment(isn + 1, string.Concat(segments)));
+
+        foreach (byte[] frame in sent)
+            Assert.Equal(frame, await outdev.ReceiveAsync());
+        Assert.Equal(0, proxy.Host.Coordinator.RequestsSent);
+    }
+
+    [Fact]
+    public async Task Serve_PeerDiesMidFrame_PartialFrameDiscardedAndReconnectWorks()
+    {
+        await using var proxy = await ProxyHarness.StartAsync();
+        await using var secondary = await proxy.ConnectAsync("secondary_in");
+        await using var outdev = await proxy.ConnectAsync("outdev");
+        byte[] datagram = Udp(Guest, 53, Client, 3333, Ascii("whole"));
+
+        await using (var dying = await proxy.ConnectAsync("primary_in"))
+        {
+            byte[] framed = FrameCodec.Encode(datagram);
+            await dying.SendRawAsync(framed[..(framed.Length / 2)]);
+        }
+        await Wait.UntilAsync(() => proxy.Host.InputStatistics.Primary.ClosedMidFrame == 1, "the mid-frame close to be seen");
+
+        await using var primary = await proxy.ConnectAsync("primary_in");
+        await primary.SendAsync(datagram);
+        await secondary.SendAsync(datagram);
+
+        Assert.Equal(datagram, await outdev.ReceiveAsync());
+        EngineCounters counters = await proxy.Host.GetCountersAsync();
+        Assert.Equal(1, counters.PrimaryReceived);
+        Assert.True(counters.IsBalanced);
+    }
+
+    [Fact]
+    public async Task Serve_OversizeLength_ClosesConnectionAndAcceptsNextPeer()
+    {
+        await using var proxy = await ProxyHarness.StartAsync();
+        await using var secondary = await proxy.ConnectAsync("secondary_in");
+        await using var outdev = await proxy.ConnectAsync("outdev");
+
+        await using (var bad = await proxy.ConnectAsync("primary_in"))
+        {
+            await bad.SendRawAsync([0x00, 0x01, 0x10, 0x01, 1, 2, 3, 4]); // 69633 > 69632
+            Assert.True(await bad.WaitClosedAsync());
+        }
+        Assert.Equal(1, proxy.Host.InputStatistics.Primary.Oversize);
+
+        byte[] datagram = Udp(Guest, 53, Client, 3333, Ascii("after"));
+        await using var primary = await proxy.ConnectAsync("primary_in");
+        await primary.SendAsync(datagram);
+        await secondary.SendAsync(datagram);
+        Assert.Equal(datagram, await outdev.ReceiveAsync());
+    }
+
+    [Fact]
+    public async Task Serve_ZeroLengthFrames_IgnoredAndCounted()
+    {
+        await using var proxy = await ProxyHarness.StartAsync();
+        await using var primary = await proxy.ConnectAsync("primary_in");
+        await using var secondary = await proxy.ConnectAsync("secondary_in");
+        await using var outdev = await proxy.ConnectAsync("outdev");
+        byte[] datagram = Udp(Guest, 53, Client, 3333, Ascii("x"));
+
+        await primary.SendRawAsync([0, 0, 0, 0, 0, 0, 0, 0]);
+        await primary.SendAsync(datagram);
+        await secondary.SendAsync(datagram);
+
+        Assert.Equal(datagram, await outdev.ReceiveAsync());
+        await primary.DisposeAsync();
+        await Wait.UntilAsync(() => proxy.Host.InputStatistics.Primary.EmptyFrames == 2, "empty frames to be counted");
+    }
+
+    [Fact]
+    public async Task Serve_OutdevConnectsLate_NothingLost()
+    {
+        await using var proxy = await ProxyHarness.StartAsync();
+        await using var primary = await proxy.ConnectAsync("primary_in");
+        await using var secondary = await proxy.ConnectAsync("secondary_in");
+        var datagrams = Enumerable.Range(0, 50).Select(i => Udp(Guest, 53, Client, 3333, Ascii("early " + i))).ToArray();
+        foreach (byte[] d in datagrams)
+        {
+            await primary.SendAsync(d);
+            await secondary.SendAsync(d);
+        }
+        await Wait.UntilAsync(() => proxy.Host.FramesReleasedToOutput == datagrams.Length, "all frames released");
+
+        await using var outdev = await proxy.ConnectAsync("outdev");
+        foreach (byte[] d in datagrams)
+            Assert.Equal(d, await outdev.ReceiveAsync());
+    }
+
+    [Fact]
+    public async Task Serve_SlowOutdev_InputsPauseAndMemoryStaysBoundedWithoutLoss()
+    {
+        const int frames = 20000;
+        const int frameSize = 1400;
+        await using var proxy = await ProxyHarness.StartAsync(o =>
+        {
+            o.MaxFrameLength = 2048;
+            o.OutputBufferBytes = 64 * 1024;
+        });
+        await using var primary = await proxy.ConnectAsync("primary_in");
+
+        // Non-IP frames are released at once, uncompared: only outdev limits the flow.
+        Task sending = Task.Run(async () =>
+        {
+            for (int i = 0; i < frames; i++)
+                await primary.SendAsync(NonIp(frameSize, (byte)i));
+        }, TestContext.Current.CancellationToken);
+        await Wait.UntilAsync(() => proxy.Host.OutputStalls > 0, "the output buffer to fill");
+        Assert.False(sending.IsCompleted, "the sender should be blocked by backpressure");
+        Assert.True(proxy.Host.OutputBufferedBytes <= 64 * 1024 + 64 * 1024 + 2048,
+            $"buffered {proxy.Host.OutputBufferedBytes} bytes");
+
+        await using var outdev = await proxy.ConnectAsync("outdev");
+        for (int i = 0; i < frames; i++)
+        {
+            byte[] frame = await outdev.ReceiveAsync();
+            Assert.Equal(14 + frameSize, frame.Length);
+            Assert.Equal((byte)i, frame[14]);
+        }
+        await sending.WaitAsync(Wait.Timeout, TestContext.Current.CancellationToken);
+    }
+
+    [Fact]
+    public async Task Stop_WithQueuedPrimaryFrames_ReleasesThemAndAccountingBalances()
+    {
+        var proxy = await ProxyHarness.StartAsync();
+        await using var primary = await proxy.ConnectAsync("primary_in");
+        await using var outdev = await proxy.ConnectAsync("outdev");
+        var datagrams = Enumerable.Range(0, 10).Select(i => Udp(Guest, 53, Client, 3333, Ascii("queued " + i))).ToArray();
+        foreach (byte[] d in datagrams)
+            await primary.SendAsync(d);
+        await proxy.WaitReceivedAsync(10, 0);
+        Assert.Equal(10, (await proxy.Host.GetCountersAsync()).PrimaryQueued);
+
+        Task stopping = proxy.Host.StopAsync();
+        foreach (byte[] d in datagrams)
+            Assert.Equal(d, await outdev.ReceiveAsync());
+        await stopping.WaitAsync(Wait.Timeout, TestContext.Current.CancellationToken);
+
+        EngineCounters final = proxy.Host.LastCounters;
+        Assert.Equal(10, final.PrimaryReceived);
+        Assert.Equal(10, final.Released(ReleaseReason.Shutdown));
+        Assert.Equal(0, final.PrimaryQueued);
+        Assert.True(final.IsBalanced);
+        await proxy.DisposeAsync();
+        Assert.False(File.Exists(Path.Combine(proxy.Directory, "primary.sock")), "unix sockets are removed on exit");
+    }
+
+    [Fact]
+    public async Task Serve_ClientMode_ConnectsToListeningPeers()
+    {
+        string dir = ProxyHarness.NewDirectory();
+        using Socket primaryListener = ProxyHarness.Listen(Path.Combine(dir, "p.sock"));
+        using Socket secondaryListener = ProxyHarness.Listen(Path.Combine(dir, "s.sock"));
+        using Socket outdevListener = ProxyHarness.Listen(Path.Combine(dir, "o.sock"));
+        await using var proxy = await ProxyHarness.StartAsync(o =>
+        {
+            o.PrimaryIn = EndpointSpec.Parse("unix:" + Path.Combine(dir, "p.sock"));
+            o.SecondaryIn = EndpointSpec.Parse("unix:" + Path.Combine(dir, "s.sock"));
+            o.Outdev = EndpointSpec.Parse("unix:" + Path.Combine(dir, "o.sock"));
+        }, notify: false);
+        await using var primary = new FramedPeer(await primaryListener.AcceptAsync(TestContext.Current.CancellationToken));
+        await using var secondary = new FramedPeer(await secondaryListener.AcceptAsync(TestContext.Current.CancellationToken));
+        await using var outdev = new FramedPeer(await outdevListener.AcceptAsync(TestContext.Current.CancellationToken));
+        const uint isn = 0xFFFFFFFE;
+        await HandshakeAsync(primary, secondary, outdev, isn);
+
+        byte[] data = Segment(isn + 1, "client mode");
+        await primary.SendAsync(data);
+        await secondary.SendAsync(data);
+        Assert.Equal(data, await outdev.ReceiveAsync());
+    }
+
+    [Fact]
+    public async Task Serve_ClientMode_ReconnectsAfterPeerRestart()
+    {
+        string dir = ProxyHarness.NewDirectory();
+        string path = Path.Combine(dir, "p.sock");
+        Socket listener = ProxyHarness.Listen(path);
+        await using var proxy = await ProxyHarness.StartAsync(o => o.PrimaryIn = EndpointSpec.Parse("unix:" + path), notify: false);
+        await using var secondary = await proxy.ConnectAsync("secondary_in");
+        await using var outdev = await proxy.ConnectAsync("outdev");
+        using (Socket first = await listener.AcceptAsync(TestContext.Current.CancellationToken))
+            first.Shutdown(SocketShutdown.Both);
+        listener.Dispose();
+        File.Delete(path);
+        using Socket restarted = ProxyHarness.Listen(path);
+
+        await using var primary = new FramedPeer(await restarted.AcceptAsync(TestContext.Current.CancellationToken));
+        byte[] datagram = Udp(Guest, 53, Client, 3333, Ascii("again"));
+        await primary.SendAsync(datagram);
+        await secondary.SendAsync(datagram);
+        Assert.Equal(datagram, await outdev.ReceiveAsync());
+    }
+
+    [Fact]
+    public async Task Serve_VnetHeaderSupport_FramesKeepTheirVnetWord()
+    {
+        await using var proxy = await ProxyHarness.StartAsync(o => o.VnetHdrSupport = true);
+        await using var primary = await proxy.ConnectAsync("primary_in");
+        await using var secondary = await proxy.ConnectAsync("secondary_in");
+        await using var outdev = await proxy.ConnectAsync("outdev");
+        byte[] datagram = Udp(Guest, 53, Client, 3333, Ascii("vnet"), vnetHeaderLength: 12);
+
+        await primary.SendAsync(datagram, 12);
+        await secondary.SendAsync(datagram, 12);
+
+        (byte[]? frame, int vnet) = await outdev.TryReceiveAsync(Wait.Timeout);
+        Assert.Equal(datagram, frame);
+        Assert.Equal(12, vnet);
+    }
+
+    [Fact]
+    public async Task Serve_CompareTimeout_RequestsCheckpointAndRepeatsOncePerScanCycle()
+    {
+        await using var proxy = await ProxyHarness.StartAsync();
+        await using var notify = await proxy.ConnectAsync("notify_dev");
+        await using var primary = await proxy.ConnectAsync("primary_in");
+        await Wait.UntilAsync(() => proxy.Host.Peers().First(p => p.Key == "xen-notify").Value, "notify connected");
+        await primary.SendAsync(Udp(Guest, 53, Client, 3333, Ascii("lonely")));
+        await proxy.WaitReceivedAsync(1, 0);
+
+        proxy.Time!.Advance(TimeSpan.FromMilliseconds(3100));
+        Assert.Equal("DO_CHECKPOINT", System.Text.Encoding.ASCII.GetString(await notify.ReceiveAsync()));
+        proxy.Time.Advance(TimeSpan.FromMilliseconds(1000));
+        Assert.Equal("DO_CHECKPOINT", System.Text.Encoding.ASCII.GetString(await notify.ReceiveAsync()));
+        Assert.Equal(2, proxy.Host.Coordinator.RequestsSent);
+    }
+
+    [Fact]
+    public async Task Serve_TwoWorkers_FlowsShardedAndOrderKept()
+    {
+        await using var proxy = await ProxyHarness.StartAsync(o => o.Workers = 2);
+        await using var primary = await proxy.ConnectAsync("primary_in");
+        await using var secondary = await proxy.ConnectAsync("secondary_in");
+        await using var outdev = await proxy.ConnectAsync("outdev");
+        var perFlow = new Dictionary<string, List<byte[]>>();
+        for (int i = 0; i < 200; i++)
+        {
+            string dst = "10.0.1." + (i % 8);
+            byte[] d = Udp(Guest, 53, dst, 3333, Ascii("n" + i));
+            (perFlow.TryGetValue(dst, out var list) ? list : perFlow[dst] = []).Add(d);
+            await primary.SendAsync(d);
+            await secondary.SendAsync(d);
+        }
+
+        var received = new Dictionary<string, int>();
+        for (int i = 0; i < 200; i++)
+        {
+            byte[] frame = await outdev.ReceiveAsync();
+            string dst = new IPAddress(frame.AsSpan(14 + 16, 4)).ToString();
+            int index = received.GetValueOrDefault(dst);
+            Assert.Equal(perFlow[dst][index], frame);
+            received[dst] = index + 1;
+        }
+        Assert.True((await proxy.Host.GetCountersAsync()).IsBalanced);
+    }
+
+    [Fact]
+    public async Task Serve_GarbageOnEveryChannel_KeepsServing()
+    {
+        await using var proxy = await ProxyHarness.StartAsync(o => o.VnetHdrSupport = true);
+        var random = new Random(1234);
+        await using (var badPrimary = await proxy.ConnectAsync("primary_in"))
+        await using (var badSecondary = await proxy.ConnectAsync("secondary_in"))
+        await using (var badNotify = await FramedPeer.ConnectAsync(proxy.EndPointOf("notify_dev")))
+        await using (var badControl = await ControlClient.ConnectAsync(proxy.EndPointOf("control")))
+        {
+            for (int i = 0; i < 300; i++)
+            {
+                byte[] junk = new byte[random.Next(1, 1600)];
+                random.NextBytes(junk);
+                if (i % 3 == 0 && junk.Length > 40)
+                {
+                    // Plausible headers with random contents: Ethernet + IPv4 + TCP/UDP.
+                    junk[12] = 0x08;
+                    junk[13] = 0x00;
+                    junk[14] = 0x45;
+                }
+                await badPrimary.SendAsync(junk, random.Next(0, 3) == 0 ? random.Next() : 0);
+                await badSecondary.SendAsync(junk, random.Next(0, 21));
+                await badNotify.SendAsync(junk[..Math.Min(junk.Length, 64)]);
+            }
+            await badControl.SendRawAsync("{\"execute\": [1,2,{\"x\":\"}\"}]}\n{{{{\n]]]\n");
+            await proxy.WaitReceivedAsync(300, 300);
+        }
+
+        await using var primary = await proxy.ConnectAsync("primary_in");
+        await using var secondary = await proxy.ConnectAsync("secondary_in");
+        await using var outdev = await proxy.ConnectAsync("outdev");
+        await using var control = await proxy.ControlAsync();
+        await control.ReturnAsync("colo-checkpoint-done");
+        byte[] datagram = Udp(Guest, 53, "10.7.7.7", 3333, Ascii("still alive"));
+        await primary.SendAsync(datagram);
+        await secondary.SendAsync(datagram);
+
+        (byte[]? frame, _) = await outdev.TryReceiveAsync(Wait.Timeout);
+        while (frame is not null && !frame.AsSpan().SequenceEqual(datagram))
+            (frame, _) = await outdev.TryReceiveAsync(Wait.Timeout);
+        Assert.Equal(datagram, frame);
+        Assert.True((await proxy.Host.GetCountersAsync()).IsBalanced);
+        Assert.Equal("running", (await control.ReturnAsync("query-status")).GetProperty("state").GetString());
+    }
+
+    [Fact]
+    public async Task Serve_OutdevReconnects_LaterFramesGoToTheNewPeer()
+    {
+        await using var proxy = await ProxyHarness.StartAsync();
+        await using var primary = await proxy.ConnectAsync("primary_in");
+        await using var secondary = await proxy.ConnectAsync("secondary_in");
+        byte[] first = Udp(Guest, 53, Client, 3333, Ascii("first"));
+        byte[] second = Udp(Guest, 53, Client, 3333, Ascii("second"));
+        await using (var outdev = await proxy.ConnectAsync("outdev"))
+        {
+            await primary.SendAsync(first);
+            await secondary.SendAsync(first);
+            Assert.Equal(first, await outdev.ReceiveAsync());
+        }
+        await Wait.UntilAsync(() => !proxy.Host.Peers().First(p => p.Key == "outdev").Value, "outdev to be seen gone");
+
+        await primary.SendAsync(second);
+        await secondary.SendAsync(second);
+        await Wait.UntilAsync(() => proxy.Host.FramesReleasedToOutput == 2, "the second frame released");
+        await using var again = await proxy.ConnectAsync("outdev");
+
+        Assert.Equal(second, await again.ReceiveAsync());
+    }
+}

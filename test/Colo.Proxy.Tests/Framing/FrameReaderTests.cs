@@ -1,0 +1,90 @@
+using System.IO.Pipelines;
+using Colo.Proxy.Framing;
+
+namespace Colo.Proxy.Tests.Framing;
+
+public class FrameReaderTests
+{
+    private sealed class Recorder : IFrameHandler
+    {
+        public List<byte[]> Frames { get; } = [];
+        public List<int> Vnet { get; } = [];
+        public int Reads { get; private set; }
+
+        public void OnFrame(ReadOnlySpan<byte> frame, int vnetHeaderLength)
+        {
+            Frames.Add(frame.ToArray());
+            Vnet.Add(vnetHeaderLength);
+        }
+
+        public ValueTask OnReadCompletedAsync(CancellationToken cancellationToken)
+        {
+            Reads++;
+            return ValueTask.CompletedTask;
+        }
+    }
+
+    private static async Task<(FrameReadResult Result, Recorder Recorder, FrameReader Reader)> RunAsync(
+        byte[] wire, int chunk, bool vnet = false, int max = 1000)
+    {
+        var pipe = new Pipe(new PipeOptions(minimumSegmentSize: 16));
+        var reader = new FrameReader(vnet, max);
+        var recorder = new Recorder();
+        Task<FrameReadResult> running = reader.RunAsync(pipe.Reader, recorder, TestContext.Current.CancellationToken);
+        for (int i = 0; i < wire.Length; i += chunk)
+            await pipe.Writer.WriteAsync(wire.AsMemory(i, Math.Min(chunk, wire.Length - i)), TestContext.Current.CancellationToken);
+        await pipe.Writer.CompleteAsync();
+        return (await running, recorder, reader);
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    [InlineData(7)]
+    [InlineData(4096)]
+    public async Task RunAsync_AnyChunking_DeliversFramesInOrder(int chunk)
+    {
+        byte[][] frames = Enumerable.Range(1, 20).Select(i => Enumerable.Repeat((byte)i, i * 13).ToArray()).ToArray();
+        byte[] wire = frames.SelectMany(f => FrameCodec.Encode(f, true, f.Length % 13)).ToArray();
+
+        var (result, recorder, _) = await RunAsync(wire, chunk, vnet: true);
+
+        Assert.Equal(FrameReadResult.Closed, result);
+        Assert.Equal(frames, recorder.Frames);
+        Assert.All(recorder.Vnet, v => Assert.Equal(0, v));
+    }
+
+    [Fact]
+    public async Task RunAsync_ZeroLengthFrames_SkippedAndCounted()
+    {
+        byte[] wire = [0, 0, 0, 0, .. FrameCodec.Encode([7]), 0, 0, 0, 0];
+
+        var (_, recorder, reader) = await RunAsync(wire, 100);
+
+        Assert.Single(recorder.Frames);
+        Assert.Equal(2, reader.EmptyFrames);
+    }
+
+    [Fact]
+    public async Task RunAsync_ClosedMidFrame_DiscardsPartialFrame()
+    {
+        byte[] wire = [.. FrameCodec.Encode([1, 2]), .. FrameCodec.Encode([3, 4, 5])[..5]];
+
+        var (result, recorder, _) = await RunAsync(wire, 100);
+
+        Assert.Equal(FrameReadResult.ClosedMidFrame, result);
+        Assert.Equal([[1, 2]], recorder.Frames);
+    }
+
+    [Fact]
+    public async Task RunAsync_Oversize_DeliversEarlierFramesThenStops()
+    {
+        byte[] wire = [.. FrameCodec.Encode([1]), 0, 0, 0x10, 0, .. FrameCodec.Encode([2])];
+
+        var (result, recorder, reader) = await RunAsync(wire, 100, max: 1000);
+
+        Assert.Equal(FrameReadResult.Oversize, result);
+        Assert.Equal([[1]], recorder.Frames);
+        Assert.Equal(4096u, reader.OversizeLength);
+    }
+}

@@ -1,0 +1,67 @@
+using System.Buffers;
+using Colo.Compare;
+using Colo.Proxy.Framing;
+using Colo.Proxy.Hosting;
+using Colo.Proxy.Tests.Framing;
+using static Colo.Proxy.Tests.EndToEnd.TestFrames;
+
+namespace Colo.Proxy.Tests.Hosting;
+
+/// <summary>The per-frame path of the host allocates nothing in steady state.</summary>
+public class HotPathAllocationTests
+{
+    [Fact]
+    public void TryReadFrame_SplitFrames_AllocatesNothing()
+    {
+        byte[] frame = Udp("10.0.0.2", 53, "10.0.0.1", 3333, new byte[1000]);
+        byte[] wire = FrameCodec.Encode(frame, vnetHeader: true, 10);
+        ReadOnlySequence<byte> sequence = TestSequence.Create(wire[..7], wire[7..500], wire[500..]);
+        byte[] scratch = new byte[wire.Length];
+        Read(sequence, scratch);
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 1000; i++)
+            Read(sequence, scratch);
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.Equal(0, allocated);
+    }
+
+    private static void Read(ReadOnlySequence<byte> sequence, byte[] scratch)
+    {
+        Assert.True(FrameCodec.TryReadFrame(ref sequence, true, FrameCodec.DefaultMaxFrameLength, out ReadOnlySequence<byte> frame, out _));
+        frame.CopyTo(scratch);
+    }
+
+    [Fact]
+    public void FrameBatch_RentAddReturn_AllocatesNothingOnceWarm()
+    {
+        byte[] frame = Udp("10.0.0.2", 53, "10.0.0.1", 3333, new byte[1400]);
+        FrameBatch.Return(FrameBatch.Rent(Side.Primary));
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 1000; i++)
+        {
+            FrameBatch batch = FrameBatch.Rent(Side.Primary);
+            for (int j = 0; j < 100; j++)
+                batch.TryAdd(frame, 0);
+            FrameBatch.Return(batch);
+        }
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.Equal(0, allocated);
+    }
+
+    [Fact]
+    public void ShardOf_IpFrame_AllocatesNothing()
+    {
+        byte[] frame = Tcp("fd00::2", 80, "fd00::1", 40000, 1, 1, new byte[100]);
+        InputHandler.ShardOf(frame, 0, 4);
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 1000; i++)
+            InputHandler.ShardOf(frame, 0, 4);
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+}

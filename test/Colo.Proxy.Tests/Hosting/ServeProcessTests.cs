@@ -1,0 +1,162 @@
+using System.Diagnostics;
+using System.Net.Sockets;
+using System.Text;
+using Colo.Proxy.Tests.EndToEnd;
+using static Colo.Proxy.Tests.EndToEnd.TestFrames;
+
+namespace Colo.Proxy.Tests.Hosting;
+
+/// <summary>The built <c>colo-proxy serve</c> binary, run as a user would.</summary>
+public class ServeProcessTests
+{
+    private static string CliPath()
+    {
+        // artifacts/bin/Colo.Proxy.Tests/<config>/ -> artifacts/bin/colo-proxy/<config>/colo-proxy.dll
+        string testDir = AppContext.BaseDirectory.TrimEnd('/');
+        string config = Path.GetFileName(testDir);
+        string path = Path.GetFullPath(Path.Combine(testDir, "..", "..", "colo-proxy", config, "colo-proxy.dll"));
+        Assert.True(File.Exists(path), "colo-proxy not built at " + path);
+        return path;
+    }
+
+    private static Process Start(string arguments, StringBuilder stderr)
+    {
+        var info = new ProcessStartInfo("dotnet", $"\"{CliPath()}\" {arguments}")
+        {
+            RedirectStandardError = true,
+            RedirectStandardOutput = true,
+            UseShellExecute = false,
+        };
+        var process = Process.Start(info)!;
+        process.ErrorDataReceived += (_, e) =>
+        {
+            lock (stderr)
+                stderr.AppendLine(e.Data);
+        };
+        process.OutputDataReceived += (_, e) =>
+        {
+            lock (stderr)
+                stderr.AppendLine(e.Data);
+        };
+        process.BeginErrorReadLine();
+        process.BeginOutputReadLine();
+        return process;
+    }
+
+    [Fact]
+    public async Task Serve_Sigterm_ReleasesQueuedFramesAndExitsZero()
+    {
+        string dir = ProxyHarness.NewDirectory();
+        string P(string name) => Path.Combine(dir, name);
+        var output = new StringBuilder();
+        using Process process = Start(
+            $"serve --primary-in unix:{P("p.sock")},server --secondary-in unix:{P("s.sock")},server " +
+            $"--outdev unix:{P("o.sock")},server --control unix:{P("c.sock")} --log-level information", output);
+        try
+        {
+            await Wait.UntilAsync(() => File.Exists(P("c.sock")) || process.HasExited, "the control socket");
+            Assert.False(process.HasExited, output.ToString());
+            await using var primary = await FramedPeer.ConnectAsync(new UnixDomainSocketEndPoint(P("p.sock")));
+            await using var outdev = await FramedPeer.ConnectAsync(new UnixDomainSocketEndPoint(P("o.sock")));
+            await using var control = await ControlClient.ConnectAsync(new UnixDomainSocketEndPoint(P("c.sock")));
+            var datagrams = Enumerable.Range(0, 5).Select(i => Udp("10.0.0.2", 53, "10.0.0.1", 3333, Ascii("q" + i))).ToArray();
+            foreach (byte[] d in datagrams)
+                await primary.SendAsync(d);
+            await Wait.UntilAsync(async () =>
+                (await control.ReturnAsync("query-stats")).GetProperty("primary").GetProperty("queued").GetInt64() == 5,
+                "5 queued primary frames");
+
+            using (Process kill = Process.Start("kill", $"-TERM {process.Id}"))
+                await kill.WaitForExitAsync(TestContext.Current.CancellationToken);
+
+            foreach (byte[] d in datagrams)
+            {
+                byte[] frame;
+                try
+                {
+                    frame = await outdev.ReceiveAsync();
+                }
+                catch (Exception ex) when (ex is TimeoutException or EndOfStreamException)
+                {
+                    throw new InvalidOperationException(ex.Message + " Log:\n" + output, ex);
+                }
+                Assert.Equal(d, frame);
+            }
+            await process.WaitForExitAsync(TestContext.Current.CancellationToken).WaitAsync(Wait.Timeout, TestContext.Current.CancellationToken);
+            string log = output.ToString();
+            Assert.True(process.ExitCode == 0, $"exit code {process.ExitCode}; log:\n{log}");
+            Assert.True(log.Contains("released 5 queued primary frames", StringComparison.Ordinal), log);
+            Assert.True(log.Contains("accounting balanced: True", StringComparison.Ordinal), log);
+            Assert.False(File.Exists(P("p.sock")), "unix sockets are removed on exit");
+        }
+        finally
+        {
+            if (!process.HasExited)
+                process.Kill();
+        }
+    }
+
+    [Fact]
+    public async Task Serve_SamePathTwice_ExitsTwoNamingTheOption()
+    {
+        var output = new StringBuilder();
+        using Process process = Start("serve --primary-in unix:/tmp/same.sock,server --secondary-in unix:/tmp/same.sock,server --outdev unix:/tmp/o9.sock,server", output);
+
+        await process.WaitForExitAsync(TestContext.Current.CancellationToken).WaitAsync(Wait.Timeout, TestContext.Current.CancellationToken);
+
+        Assert.Equal(2, process.ExitCode);
+        Assert.Contains("--secondary-in uses the same socket as --primary-in", output.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Serve_ConfigFileWithPropertyNames_StartsAndQuitsCleanly()
+    {
+        string dir = ProxyHarness.NewDirectory();
+        string P(string name) => Path.Combine(dir, name);
+        string config = P("colo.json");
+        await File.WriteAllTextAsync(config, $$"""
+            {
+              "primary_in": "unix:{{P("p.sock")}},server",
+              "secondary_in": "unix:{{P("s.sock")}},server",
+              "outdev": "unix:{{P("o.sock")}},server",
+              "control": "unix:{{P("c.sock")}}",
+              "compare_timeout": 500,
+              "vnet_hdr_support": false
+            }
+            """, TestContext.Current.CancellationToken);
+        var output = new StringBuilder();
+        using Process process = Start($"serve --config {config} --max-queue-size 16", output);
+        try
+        {
+            await Wait.UntilAsync(() => File.Exists(P("c.sock")) || process.HasExited, "the control socket");
+            Assert.False(process.HasExited, output.ToString());
+            await using var control = await ControlClient.ConnectAsync(new UnixDomainSocketEndPoint(P("c.sock")));
+
+            Assert.Equal("running", (await control.ReturnAsync("query-status")).GetProperty("state").GetString());
+            await control.ReturnAsync("quit");
+
+            await process.WaitForExitAsync(TestContext.Current.CancellationToken).WaitAsync(Wait.Timeout, TestContext.Current.CancellationToken);
+            Assert.Equal(0, process.ExitCode);
+            Assert.Contains("compare_timeout 500 ms", output.ToString(), StringComparison.Ordinal);
+        }
+        finally
+        {
+            if (!process.HasExited)
+                process.Kill();
+        }
+    }
+
+    [Fact]
+    public async Task Serve_UnknownConfigKey_ExitsTwoNamingTheKey()
+    {
+        string config = Path.Combine(ProxyHarness.NewDirectory(), "bad.json");
+        await File.WriteAllTextAsync(config, """{"primary_inn": "unix:/tmp/x,server"}""", TestContext.Current.CancellationToken);
+        var output = new StringBuilder();
+        using Process process = Start($"serve --config {config}", output);
+
+        await process.WaitForExitAsync(TestContext.Current.CancellationToken).WaitAsync(Wait.Timeout, TestContext.Current.CancellationToken);
+
+        Assert.Equal(2, process.ExitCode);
+        Assert.Contains("unknown option 'primary_inn'", output.ToString(), StringComparison.Ordinal);
+    }
+}

@@ -1,0 +1,10 @@
+namespace Colo.Proxy.Tests.Qemu;
+
+internal enum CheckpointEventKind
+{
+    Completed,
+    Failover,
+    Error,
+    Connected,
+    Disconnected,
+}

@@ -1,0 +1,9 @@
+namespace Colo.Benchmarks;
+
+/// <summary>BenchmarkDotNet categories (<c>--anyCategories parse</c> etc.).</summary>
+public static class Categories
+{
+    public const string Parse = "parse";
+    public const string Compare = "compare";
+    public const string Resegment = "resegment";
+}

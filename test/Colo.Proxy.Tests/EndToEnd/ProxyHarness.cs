@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using Colo.Proxy.Checkpoints;
 using Colo.Proxy.Endpoints;
 using Colo.Proxy.Hosting;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -39,7 +40,7 @@ internal sealed class ProxyHarness : IAsyncDisposable
     }
 
     public static async Task<ProxyHarness> StartAsync(Action<ProxyOptions>? configure = null, bool fakeTime = true,
-        bool tcp = false, bool notify = true, bool control = true)
+        bool tcp = false, bool notify = true, bool control = true, IEnumerable<ICheckpointChannel>? channels = null)
     {
         string directory = NewDirectory();
         EndpointSpec Server(string name) => tcp
@@ -59,7 +60,8 @@ internal sealed class ProxyHarness : IAsyncDisposable
         options.ShutdownTimeout = TimeSpan.FromSeconds(1);
         configure?.Invoke(options);
         FakeTimeProvider? time = fakeTime ? new FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero)) : null;
-        var host = new ProxyHost(options, NullLoggerFactory.Instance, (TimeProvider?)time ?? TimeProvider.System);
+        var host = new ProxyHost(options, NullLoggerFactory.Instance, (TimeProvider?)time ?? TimeProvider.System,
+            checkpointChannels: channels);
         await host.StartAsync(CancellationToken.None);
         return new ProxyHarness(directory, options, host, time);
     }

@@ -18,6 +18,12 @@ internal sealed partial class OutputBuffer
 {
     private const int FlushThreshold = 64 * 1024;
 
+    // Pipe segments as large as a flush: a send covers many frames, not 4 KiB.
+    private const int SegmentSize = 64 * 1024;
+
+    // Segments smaller than this are gathered into one contiguous send of up to GatherSize bytes.
+    private const int GatherSize = 256 * 1024;
+
     private readonly Pipe _pipe;
     private readonly Lock _lock = new();
     private readonly bool _vnetHeader;
@@ -41,6 +47,7 @@ internal sealed partial class OutputBuffer
             resumeWriterThreshold: capacity / 2,
             readerScheduler: PipeScheduler.ThreadPool,
             writerScheduler: PipeScheduler.Inline,
+            minimumSegmentSize: SegmentSize,
             useSynchronizationContext: false));
     }
 
@@ -143,47 +150,69 @@ internal sealed partial class OutputBuffer
     private async Task PumpCoreAsync(NetworkStream stream, CancellationToken cancellationToken)
     {
         PipeReader reader = _pipe.Reader;
-        while (true)
+        byte[] gather = ArrayPool<byte>.Shared.Rent(GatherSize);
+        try
         {
-            ReadResult result;
-            try
+            while (true)
             {
-                result = await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-
-            ReadOnlySequence<byte> buffer = result.Buffer;
-            SequencePosition consumed = buffer.Start;
-            bool failed = false;
-            try
-            {
-                foreach (ReadOnlyMemory<byte> segment in buffer)
+                ReadResult result;
+                try
                 {
-                    await stream.WriteAsync(segment, cancellationToken).ConfigureAwait(false);
-                    consumed = buffer.GetPosition(segment.Length, consumed);
-                    Interlocked.Add(ref _sent, segment.Length);
+                    result = await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+
+                ReadOnlySequence<byte> buffer = result.Buffer;
+                long consumed = 0;
+                bool failed = false;
+                try
+                {
+                    // One send per large segment, or per up to GatherSize bytes of smaller ones copied together.
+                    while (consumed < buffer.Length)
+                    {
+                        ReadOnlySequence<byte> rest = buffer.Slice(consumed);
+                        ReadOnlyMemory<byte> first = rest.First;
+                        ReadOnlyMemory<byte> chunk;
+                        if (first.Length >= SegmentSize / 2 || rest.IsSingleSegment)
+                        {
+                            chunk = first;
+                        }
+                        else
+                        {
+                            int length = (int)Math.Min(rest.Length, gather.Length);
+                            rest.Slice(0, length).CopyTo(gather);
+                            chunk = gather.AsMemory(0, length);
+                        }
+                        await stream.WriteAsync(chunk, cancellationToken).ConfigureAwait(false);
+                        consumed += chunk.Length;
+                        Interlocked.Add(ref _sent, chunk.Length);
+                    }
+                }
+                catch (Exception ex) when (ex is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
+                {
+                    // What was not written stays buffered for the next peer.
+                    failed = true;
+                }
+                finally
+                {
+                    reader.AdvanceTo(buffer.GetPosition(consumed));
+                }
+
+                if (failed)
+                    return;
+                if (result.IsCompleted)
+                {
+                    _drained.TrySetResult();
+                    return;
                 }
             }
-            catch (Exception ex) when (ex is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
-            {
-                // What was not written stays buffered for the next peer.
-                failed = true;
-            }
-            finally
-            {
-                reader.AdvanceTo(consumed);
-            }
-
-            if (failed)
-                return;
-            if (result.IsCompleted)
-            {
-                _drained.TrySetResult();
-                return;
-            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(gather);
         }
     }
 

@@ -93,6 +93,7 @@ internal static class ControlCommands
                     w.WriteNumber("stalls", host.OutputStalls);
                     w.WriteEndObject();
                     w.WriteEndObject();
+                    WriteProcess(w);
                 });
             }
 
@@ -173,6 +174,18 @@ internal static class ControlCommands
             default:
                 throw new ControlException(ControlException.CommandNotFound, $"The command {command} has not been found");
         }
+    }
+
+    // Garbage collections per generation and CPU time: a steady run should show no gen1/gen2 collections.
+    private static void WriteProcess(Utf8JsonWriter w)
+    {
+        w.WriteStartObject("process");
+        w.WriteNumber("gc-gen0", GC.CollectionCount(0));
+        w.WriteNumber("gc-gen1", GC.CollectionCount(1));
+        w.WriteNumber("gc-gen2", GC.CollectionCount(2));
+        w.WriteNumber("allocated-bytes", GC.GetTotalAllocatedBytes());
+        w.WriteNumber("cpu-ms", (long)Environment.CpuUsage.TotalTime.TotalMilliseconds);
+        w.WriteEndObject();
     }
 
     private static void WriteInput(Utf8JsonWriter w, string name, InputStats stats)

@@ -76,6 +76,11 @@ internal sealed class PrometheusEndpoint : IAsyncDisposable
         Gauge(text, "colo_output_buffered_bytes", "Released bytes waiting for outdev", [("", _host.OutputBufferedBytes)]);
         Gauge(text, "colo_peer_connected", "1 while the channel's peer is connected",
             _host.Peers().Select(p => ($"channel=\"{p.Key}\"", p.Value ? 1L : 0L)));
+        Counter(text, "colo_gc_collections_total", "Garbage collections by generation",
+            [("generation=\"0\"", GC.CollectionCount(0)), ("generation=\"1\"", GC.CollectionCount(1)), ("generation=\"2\"", GC.CollectionCount(2))]);
+        Counter(text, "colo_gc_allocated_bytes_total", "Bytes allocated on the managed heap", [("", GC.GetTotalAllocatedBytes())]);
+        Counter(text, "colo_process_cpu_milliseconds_total", "CPU time of the process (user + system)",
+            [("", (long)Environment.CpuUsage.TotalTime.TotalMilliseconds)]);
         context.Response.ContentType = "text/plain; version=0.0.4";
         await context.Response.WriteAsync(text.ToString()).ConfigureAwait(false);
     }

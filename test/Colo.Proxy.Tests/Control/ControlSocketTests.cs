@@ -108,6 +108,21 @@ public class ControlSocketTests
     }
 
     [Fact]
+    public async Task QueryStats_Process_ReportsGcCountsAndCpu()
+    {
+        await using var proxy = await ProxyHarness.StartAsync();
+        await using var control = await proxy.ControlAsync();
+
+        JsonElement process = (await control.ReturnAsync("query-stats")).GetProperty("process");
+
+        Assert.True(process.GetProperty("gc-gen0").GetInt64() >= process.GetProperty("gc-gen1").GetInt64());
+        Assert.True(process.GetProperty("gc-gen1").GetInt64() >= process.GetProperty("gc-gen2").GetInt64());
+        Assert.True(process.GetProperty("gc-gen2").GetInt64() >= 0);
+        Assert.True(process.GetProperty("allocated-bytes").GetInt64() > 0);
+        Assert.True(process.GetProperty("cpu-ms").GetInt64() >= 0);
+    }
+
+    [Fact]
     public async Task QueryFlows_Limit_ReturnsTopFlowsByQueuedBytes()
     {
         await using var proxy = await ProxyHarness.StartAsync();

@@ -22,5 +22,7 @@ public class PrometheusEndpointTests
         Assert.Contains("colo_frames_received_total{side=\"primary\"} 1", text, StringComparison.Ordinal);
         Assert.Contains("colo_frames_queued{side=\"primary\"} 1", text, StringComparison.Ordinal);
         Assert.Contains("colo_peer_connected{channel=\"primary_in\"} 1", text, StringComparison.Ordinal);
+        Assert.Contains("colo_gc_collections_total{generation=\"2\"} ", text, StringComparison.Ordinal);
+        Assert.Contains("colo_process_cpu_milliseconds_total ", text, StringComparison.Ordinal);
     }
 }

@@ -8,9 +8,10 @@ namespace Colo.Compare;
 // datagrams is a divergence. Checksums are never compared.
 public sealed partial class CompareEngine
 {
-    private void IngestDatagram(Flow flow, Side side, ReadOnlySpan<byte> frame, int vnetHeaderLength, in PacketInfo info, TimeSpan now)
+    /// <summary>A datagram whose compared bytes are <paramref name="length"/> bytes at <paramref name="offset"/> of the frame.</summary>
+    private void IngestDatagram(Flow flow, Side side, ReadOnlySpan<byte> frame, int vnetHeaderLength, int offset, int length,
+        int discriminator, TimeSpan now)
     {
-        (int offset, int length, int discriminator) = ComparedRegion(in info);
         ReadOnlySpan<byte> bytes = frame.Slice(offset, length);
         bool skipChecksum = SkipsChecksum(flow.Key);
 

@@ -79,6 +79,11 @@ public sealed partial class CompareEngine
         }
 
         ParseStatus status = FrameParser.TryParse(frame, vnetHeaderLength, out PacketInfo info);
+        if (status == ParseStatus.NotIp && _options.CompareNonIp)
+        {
+            IngestNonIp(side, frame, vnetHeaderLength, in info, now);
+            return;
+        }
         if (status != ParseStatus.Ok)
         {
             // Like QEMU, forward what cannot be compared rather than withhold the guest's output; count it.
@@ -98,9 +103,34 @@ public sealed partial class CompareEngine
         }
 
         if (flow.IsTcp)
+        {
             IngestTcp(flow, side, frame, vnetHeaderLength, in info, now);
-        else
-            IngestDatagram(flow, side, frame, vnetHeaderLength, in info, now);
+            return;
+        }
+        (int offset, int length, int discriminator) = ComparedRegion(in info);
+        IngestDatagram(flow, side, frame, vnetHeaderLength, offset, length, discriminator, now);
+    }
+
+    /// <summary>
+    /// Non-IP frames, when asked to compare them: a datagram flow per MAC pair, EtherType and VLAN, comparing what
+    /// follows the Ethernet header (for ARP only the ARP packet itself: NICs pad it, with bytes that may differ).
+    /// </summary>
+    private void IngestNonIp(Side side, ReadOnlySpan<byte> frame, int vnetHeaderLength, in PacketInfo info, TimeSpan now)
+    {
+        Flow flow = GetOrCreateFlow(FlowKey.FromNonIp(frame, info), now);
+        flow.LastActivity = now;
+        if (flow.State == FlowState.Passthrough)
+        {
+            ForwardOrDrop(side, frame, vnetHeaderLength, flow.Key, now, ReleaseReason.Passthrough, DropReason.Passthrough);
+            return;
+        }
+        int offset = info.NetworkOffset;
+        int length = frame.Length - offset;
+        // ARP over Ethernet: 8-byte header, then sender and target hardware and protocol addresses.
+        const int ArpHeaderLength = 8;
+        if (info.EtherType == FrameParser.EtherTypeArp && length >= ArpHeaderLength)
+            length = Math.Min(length, ArpHeaderLength + 2 * (frame[offset + 4] + frame[offset + 5]));
+        IngestDatagram(flow, side, frame, vnetHeaderLength, offset, length, 0, now);
     }
 
     private void ForwardOrDrop(Side side, ReadOnlySpan<byte> frame, int vnetHeaderLength, FlowKey key, TimeSpan now,

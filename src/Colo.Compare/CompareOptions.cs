@@ -27,6 +27,12 @@ public sealed class CompareOptions
     /// </summary>
     public bool ReleaseDivergedFlows { get; set; }
 
+    /// <summary>
+    /// Compare frames that are not IP (ARP, LLDP, ...) per EtherType and MAC pair instead of forwarding the primary's
+    /// uncompared and dropping the secondary's (QEMU's behaviour, the default).
+    /// </summary>
+    public bool CompareNonIp { get; set; }
+
     /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> naming the option when a value is unusable.</summary>
     public void Validate()
     {

@@ -157,6 +157,35 @@ public class DatagramComparisonTests
     }
 
     [Fact]
+    public void Ingest_ArpWithCompareNonIp_ComparedWithoutPadding()
+    {
+        var h = new EngineHarness(new CompareOptions { CompareNonIp = true });
+        byte[] padded = Arp();
+        Array.Resize(ref padded, 60);
+        padded[^1] = 0x77;
+
+        h.Primary(padded).Secondary(Arp());
+
+        Assert.Equal(ReleaseReason.Compared, Assert.Single(h.Sink.Released).Info.Reason);
+        Assert.Empty(h.Sink.Triggers);
+        h.AssertBalanced();
+    }
+
+    [Fact]
+    public void Ingest_ArpDiffersWithCompareNonIp_DivergesOnEtherTypeFlow()
+    {
+        var h = new EngineHarness(new CompareOptions { CompareNonIp = true });
+        byte[] other = Arp();
+        other[14 + 27] = 9; // target protocol address
+
+        h.Primary(Arp()).Secondary(other);
+
+        Divergence d = Assert.Single(h.Sink.Divergences);
+        Assert.Equal(27, d.StreamOffset);
+        Assert.StartsWith("ethertype 0x0806 02:00:00:00:00:01 -> 02:00:00:00:00:02", d.Flow.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Ingest_MalformedPrimary_ForwardedAndCounted()
     {
         var h = new EngineHarness();

@@ -47,6 +47,18 @@ public readonly struct FlowKey : IEquatable<FlowKey>
             ports ? info.DestinationPort : (ushort)0, info.VlanCount, info.OuterVlanId, info.InnerVlanId, info.IsFragment);
     }
 
+    /// <summary>
+    /// Builds the key of a frame that is not IP: MAC addresses, EtherType (in <see cref="SourcePort"/>) and VLAN ids;
+    /// IP version and protocol are 0.
+    /// </summary>
+    public static FlowKey FromNonIp(ReadOnlySpan<byte> frame, in PacketInfo info)
+    {
+        ReadOnlySpan<byte> eth = frame[info.EthernetOffset..];
+        UInt128 destination = ((ulong)BinaryPrimitives.ReadUInt32BigEndian(eth) << 16) | BinaryPrimitives.ReadUInt16BigEndian(eth[4..]);
+        UInt128 source = ((ulong)BinaryPrimitives.ReadUInt32BigEndian(eth[6..]) << 16) | BinaryPrimitives.ReadUInt16BigEndian(eth[10..]);
+        return new FlowKey(0, 0, source, info.EtherType, destination, 0, info.VlanCount, info.OuterVlanId, info.InnerVlanId);
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static UInt128 ReadAddress(ReadOnlySpan<byte> address) => address.Length == 16
         ? BinaryPrimitives.ReadUInt128BigEndian(address)
@@ -112,12 +124,27 @@ public readonly struct FlowKey : IEquatable<FlowKey>
             1 => string.Create(CultureInfo.InvariantCulture, $"vlan {OuterVlanId} "),
             _ => string.Create(CultureInfo.InvariantCulture, $"vlan {OuterVlanId}/{InnerVlanId} "),
         };
+        if (_ipVersion == 0)
+            return string.Create(CultureInfo.InvariantCulture, $"{vlan}ethertype 0x{SourcePort:x4} {Mac(_source)} -> {Mac(_destination)}");
         string name = IpProtocol.Name(_protocol) + (IsFragmentFlow ? " fragments" : "");
         bool hasPorts = _protocol is IpProtocol.Tcp or IpProtocol.Udp && !IsFragmentFlow;
         string src = FormatEndpoint(SourceAddress, hasPorts ? SourcePort : null);
         string dst = FormatEndpoint(DestinationAddress, hasPorts ? DestinationPort : null);
         return $"{vlan}{name} {src} -> {dst}";
     }
+
+    private static string Mac(UInt128 value)
+    {
+        ulong v = (ulong)value;
+        return string.Create(CultureInfo.InvariantCulture,
+            $"{(byte)(v >> 40):x2}:{(byte)(v >> 32):x2}:{(byte)(v >> 24):x2}:{(byte)(v >> 16):x2}:{(byte)(v >> 8):x2}:{(byte)v:x2}");
+    }
+
+    /// <summary>The source as text: the IP address, or the MAC address of a non-IP flow (allocates: for reports).</summary>
+    public string SourceText => _ipVersion == 0 ? Mac(_source) : SourceAddress.ToString();
+
+    /// <summary>The destination as text: the IP address, or the MAC address of a non-IP flow.</summary>
+    public string DestinationText => _ipVersion == 0 ? Mac(_destination) : DestinationAddress.ToString();
 
     private static string FormatEndpoint(IPAddress address, ushort? port)
     {

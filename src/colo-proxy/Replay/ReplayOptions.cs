@@ -13,6 +13,9 @@ internal sealed class ReplayOptions
     public TimeSpan ExpiredScanCycle { get; init; } = TimeSpan.FromMilliseconds(1000);
     public int MaxQueueSize { get; init; } = 1024;
 
+    /// <summary>Compare non-IP frames (ARP, ...) instead of passing the primary's uncompared.</summary>
+    public bool CompareNonIp { get; init; }
+
     /// <summary>
     /// Replay judges content, so nothing may be dropped for lack of room: the whole of both captures may be held.
     /// </summary>

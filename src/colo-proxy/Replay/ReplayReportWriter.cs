@@ -65,9 +65,9 @@ internal static class ReplayReportWriter
             json.WriteString("protocol", IpProtocol.Name(d.Protocol));
             json.WriteString("kind", KindName(d.Kind));
             json.WriteStartObject("flow");
-            json.WriteString("src", d.Flow.SourceAddress.ToString());
+            json.WriteString("src", d.Flow.SourceText);
             json.WriteNumber("sport", d.Flow.SourcePort);
-            json.WriteString("dst", d.Flow.DestinationAddress.ToString());
+            json.WriteString("dst", d.Flow.DestinationText);
             json.WriteNumber("dport", d.Flow.DestinationPort);
             if (d.Flow.VlanCount > 0)
             {

@@ -25,6 +25,7 @@ internal static class ReplaySession
                 MaxQueueSize = options.MaxQueueSize,
                 MaxBufferedBytes = options.MaxBufferedBytes,
                 ReleaseDivergedFlows = true,
+                CompareNonIp = options.CompareNonIp,
             },
             sink);
 

@@ -16,6 +16,7 @@ public sealed partial class CompareEngine
             return;
         _scanned = true;
         _lastScan = now;
+        ScanFragmentTimeouts(now);
         TimeSpan timeout = _options.CompareTimeout;
         for (Flow? flow = _activeHead; flow is not null; flow = flow.NextActive)
         {
@@ -101,6 +102,7 @@ public sealed partial class CompareEngine
             FlushFlow(flow, release, drop);
             Deactivate(flow);
         }
+        FlushFragments(release, drop);
     }
 
     /// <summary>Exempts matching flows from comparison; their queued frames are released (primary) or dropped now.</summary>

@@ -10,7 +10,7 @@ public sealed partial class CompareEngine
 {
     /// <summary>A datagram whose compared bytes are <paramref name="length"/> bytes at <paramref name="offset"/> of the frame.</summary>
     private void IngestDatagram(Flow flow, Side side, ReadOnlySpan<byte> frame, int vnetHeaderLength, int offset, int length,
-        int discriminator, TimeSpan now)
+        TimeSpan now)
     {
         ReadOnlySpan<byte> bytes = frame.Slice(offset, length);
         bool skipChecksum = SkipsChecksum(flow.Key);
@@ -28,7 +28,7 @@ public sealed partial class CompareEngine
 
             if (flow.Primary.IsEmpty && !flow.Secondary.IsEmpty)
             {
-                int match = FindEqualSecondary(flow, bytes, discriminator, skipChecksum);
+                int match = FindEqualSecondary(flow, bytes, skipChecksum);
                 if (match >= 0)
                 {
                     RemoveSecondary(flow, match, drop: null);
@@ -45,7 +45,6 @@ public sealed partial class CompareEngine
             {
                 CompareOffset = offset,
                 CompareLength = length,
-                Discriminator = discriminator,
                 StreamOffset = streamOffset,
                 DatagramIndex = index,
             };
@@ -65,7 +64,7 @@ public sealed partial class CompareEngine
         {
             ref PendingFrame head = ref flow.Primary.Head;
             ReadOnlySpan<byte> primaryBytes = head.Buffer.AsSpan(head.CompareOffset, head.CompareLength);
-            if (head.Discriminator == discriminator && FirstDifference(primaryBytes, bytes, skipChecksum) < 0)
+            if (FirstDifference(primaryBytes, bytes, skipChecksum) < 0)
             {
                 head.Matched = true;
                 Counters.SecondaryMatched++;
@@ -91,7 +90,7 @@ public sealed partial class CompareEngine
         byte[] copy = _pool.Rent(Math.Max(length, 1));
         bytes.CopyTo(copy);
         _bufferedBytes += copy.Length;
-        var record = new SecondaryRecord { Data = copy, Length = length, Discriminator = discriminator, Charged = copy.Length };
+        var record = new SecondaryRecord { Data = copy, Length = length, Charged = copy.Length };
         EnqueueSecondary(flow, ref record, now);
         MatchDatagrams(flow, skipChecksum, now);
     }
@@ -105,7 +104,7 @@ public sealed partial class CompareEngine
             if (pending.Matched)
                 continue;
             ReadOnlySpan<byte> bytes = pending.Buffer.AsSpan(pending.CompareOffset, pending.CompareLength);
-            int match = FindEqualSecondary(flow, bytes, pending.Discriminator, skipChecksum);
+            int match = FindEqualSecondary(flow, bytes, skipChecksum);
             if (match < 0)
             {
                 ref SecondaryRecord oldest = ref flow.Secondary.Head;
@@ -125,13 +124,12 @@ public sealed partial class CompareEngine
             ReleaseHead(flow, ReleaseReason.Compared);
     }
 
-    private static int FindEqualSecondary(Flow flow, ReadOnlySpan<byte> bytes, int discriminator, bool skipChecksum)
+    private static int FindEqualSecondary(Flow flow, ReadOnlySpan<byte> bytes, bool skipChecksum)
     {
         for (int i = 0; i < flow.Secondary.Count; i++)
         {
             ref SecondaryRecord candidate = ref flow.Secondary[i];
-            if (candidate.Discriminator == discriminator
-                && FirstDifference(bytes, candidate.Data.AsSpan(0, candidate.Length), skipChecksum) < 0)
+            if (FirstDifference(bytes, candidate.Data.AsSpan(0, candidate.Length), skipChecksum) < 0)
                 return i;
         }
         return -1;
@@ -139,15 +137,9 @@ public sealed partial class CompareEngine
 
     /// <summary>
     /// The bytes compared for a datagram: the UDP payload (ports are in the flow key, the length is implied); the
-    /// whole ICMP message (its checksum skipped); the IP payload of other protocols and of fragments. The
-    /// discriminator keeps fragments apart by offset and more-fragments flag.
+    /// whole ICMP message (its checksum skipped); the IP payload of other protocols.
     /// </summary>
-    private static (int Offset, int Length, int Discriminator) ComparedRegion(in PacketInfo info)
-    {
-        if (info.IsFragment)
-            return (info.TransportOffset, info.NetworkEnd - info.TransportOffset, (info.FragmentOffset << 1) | (info.MoreFragments ? 1 : 0));
-        return (info.PayloadOffset, info.PayloadLength, 0);
-    }
+    private static (int Offset, int Length) ComparedRegion(in PacketInfo info) => (info.PayloadOffset, info.PayloadLength);
 
     private static bool SkipsChecksum(in FlowKey key) =>
         !key.IsFragmentFlow && key.Protocol is IpProtocol.Icmp or IpProtocol.Icmpv6;

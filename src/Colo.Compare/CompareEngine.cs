@@ -94,6 +94,12 @@ public sealed partial class CompareEngine
             return;
         }
 
+        if (info.IsFragment)
+        {
+            IngestFragment(side, frame, vnetHeaderLength, in info, now);
+            return;
+        }
+
         Flow flow = GetOrCreateFlow(FlowKey.From(frame, info), now);
         flow.LastActivity = now;
         if (flow.State == FlowState.Passthrough)
@@ -107,8 +113,8 @@ public sealed partial class CompareEngine
             IngestTcp(flow, side, frame, vnetHeaderLength, in info, now);
             return;
         }
-        (int offset, int length, int discriminator) = ComparedRegion(in info);
-        IngestDatagram(flow, side, frame, vnetHeaderLength, offset, length, discriminator, now);
+        (int offset, int length) = ComparedRegion(in info);
+        IngestDatagram(flow, side, frame, vnetHeaderLength, offset, length, now);
     }
 
     /// <summary>
@@ -130,7 +136,7 @@ public sealed partial class CompareEngine
         const int ArpHeaderLength = 8;
         if (info.EtherType == FrameParser.EtherTypeArp && length >= ArpHeaderLength)
             length = Math.Min(length, ArpHeaderLength + 2 * (frame[offset + 4] + frame[offset + 5]));
-        IngestDatagram(flow, side, frame, vnetHeaderLength, offset, length, 0, now);
+        IngestDatagram(flow, side, frame, vnetHeaderLength, offset, length, now);
     }
 
     private void ForwardOrDrop(Side side, ReadOnlySpan<byte> frame, int vnetHeaderLength, FlowKey key, TimeSpan now,
@@ -223,9 +229,16 @@ public sealed partial class CompareEngine
     {
         byte[] buffer = _pool.Rent(frame.Length);
         frame.CopyTo(buffer);
+        _bufferedBytes += buffer.Length;
         pending.Buffer = buffer;
         pending.Length = frame.Length;
         pending.VnetHeaderLength = vnetHeaderLength;
+        QueuePrimary(flow, ref pending, now);
+    }
+
+    /// <summary>Queues a primary entry whose bytes are already in pooled storage (and charged).</summary>
+    private void QueuePrimary(Flow flow, ref PendingFrame pending, TimeSpan now)
+    {
         pending.Arrival = now;
         pending.Id = _nextFrameId++;
         if (flow.IsTcp)
@@ -241,9 +254,10 @@ public sealed partial class CompareEngine
         {
             flow.Primary.Enqueue(pending);
         }
-        flow.PrimaryQueuedBytes += buffer.Length;
-        _bufferedBytes += buffer.Length;
-        Counters.PrimaryQueued++;
+        flow.PrimaryQueuedBytes += pending.Buffer.Length;
+        // Fragments of a reassembled datagram were counted as queued when they arrived.
+        if (pending.Group is null)
+            Counters.PrimaryQueued++;
         Activate(flow);
         if (flow.Primary.Count > _options.MaxQueueSize && !flow.QueueCapReported)
         {
@@ -259,7 +273,9 @@ public sealed partial class CompareEngine
         record.Id = _nextFrameId++;
         flow.Secondary.Enqueue(record);
         flow.SecondaryQueuedBytes += record.Charged;
-        Counters.SecondaryQueued++;
+        // Fragments of a reassembled datagram were counted as queued when they arrived.
+        if (record.Group is null)
+            Counters.SecondaryQueued++;
         Activate(flow);
         if (flow.Secondary.Count > _options.MaxQueueSize && !flow.QueueCapReported)
         {
@@ -273,13 +289,22 @@ public sealed partial class CompareEngine
     private void ReleaseHead(Flow flow, ReleaseReason reason)
     {
         PendingFrame frame = flow.Primary.Dequeue();
-        Counters.PrimaryQueued--;
         flow.PrimaryQueuedBytes -= frame.Buffer.Length;
         _bufferedBytes -= frame.Buffer.Length;
-        Counters.ReleasedBy[(int)reason]++;
-        _sink.Release(frame.Buffer.AsSpan(0, frame.Length),
-            new ReleaseInfo(reason, flow.Key, frame.Arrival, frame.VnetHeaderLength));
-        _pool.Return(frame.Buffer);
+        if (frame.Group is { } group)
+        {
+            // A reassembled datagram: what goes out are its original fragments, byte-identical.
+            _pool.Return(frame.Buffer);
+            ReleaseGroup(group, reason, flow.Key);
+        }
+        else
+        {
+            Counters.PrimaryQueued--;
+            Counters.ReleasedBy[(int)reason]++;
+            _sink.Release(frame.Buffer.AsSpan(0, frame.Length),
+                new ReleaseInfo(reason, flow.Key, frame.Arrival, frame.VnetHeaderLength));
+            _pool.Return(frame.Buffer);
+        }
         if (!flow.HasQueuedFrames)
             Deactivate(flow);
     }
@@ -294,12 +319,15 @@ public sealed partial class CompareEngine
             flow.SecondaryQueuedBytes -= record.Charged;
             _pool.Return(data);
         }
+        int frames = record.FrameCount;
+        if (record.Group is { } group)
+            ReturnFragments(group);
         flow.Secondary.RemoveAt(index);
-        Counters.SecondaryQueued--;
+        Counters.SecondaryQueued -= frames;
         if (drop is { } reason)
-            Counters.SecondaryDroppedBy[(int)reason]++;
+            Counters.SecondaryDroppedBy[(int)reason] += frames;
         else
-            Counters.SecondaryMatched++;
+            Counters.SecondaryMatched += frames;
         if (!flow.HasQueuedFrames)
             Deactivate(flow);
     }

@@ -68,8 +68,17 @@ public class ComparisonPropertyTests
                 int flow = random.Next(6);
                 Side side = random.Next(2) == 0 ? Side.Primary : Side.Secondary;
                 byte[] payload = Ascii(new string((char)('a' + random.Next(3)), random.Next(0, 40)));
-                switch (random.Next(12))
+                switch (random.Next(13))
                 {
+                    case 12:
+                        {
+                            // Some or all fragments of a datagram, in any order.
+                            List<byte[]> fragments = UdpFragments(Ascii(new string('f', random.Next(1, 90))), 16,
+                                (ushort)random.Next(4), sport: (ushort)(200 + flow));
+                            foreach (byte[] fragment in fragments.Where(_ => random.Next(4) != 0).OrderBy(_ => random.Next()))
+                                _ = side == Side.Primary ? h.Primary(fragment) : h.Secondary(fragment);
+                            break;
+                        }
                     case < 6:
                         {
                             ref uint seq = ref next[flow * 2 + (int)side];

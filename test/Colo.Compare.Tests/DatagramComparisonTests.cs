@@ -201,21 +201,99 @@ public class DatagramComparisonTests
     }
 
     [Fact]
-    public void Ingest_Ipv4Fragments_ComparedPerFragment()
+    public void Ingest_FragmentedDifferentlyOnEachSide_ReassembledAndSame()
     {
         var h = new EngineHarness();
-        byte[] MakeFragment(string payload, ushort ipId, bool more, int offsetUnits)
-        {
-            byte[] f = Udp(Ascii(payload), ipId: ipId);
-            f[14 + 6] = (byte)((more ? 0x20 : 0) | (offsetUnits >> 8));
-            f[14 + 7] = (byte)offsetUnits;
-            return f;
-        }
+        byte[] payload = new byte[100];
+        new Random(3).NextBytes(payload);
+        List<byte[]> primary = UdpFragments(payload, 24, ipId: 7);
+        List<byte[]> secondary = UdpFragments(payload, 48, ipId: 900);
 
-        h.Primary(MakeFragment("part-one", 1, true, 0)).Primary(MakeFragment("part-two", 1, false, 2));
-        h.Secondary(MakeFragment("part-one", 77, true, 0)).Secondary(MakeFragment("part-twX", 77, false, 2));
+        foreach (byte[] f in primary)
+            h.Primary(f);
+        Assert.Empty(h.Sink.Released);
+        foreach (byte[] f in secondary)
+            h.Secondary(f);
 
-        Assert.Single(h.Sink.Released);
-        Assert.True(Assert.Single(h.Sink.Divergences).Flow.IsFragmentFlow);
+        Assert.Equal(primary, h.Sink.Released.Select(r => r.Frame));
+        Assert.All(h.Sink.Released, r => Assert.Equal(ReleaseReason.Compared, r.Info.Reason));
+        Assert.Equal(53, h.Sink.Released[0].Info.Flow.SourcePort);
+        Assert.Equal(secondary.Count, h.Engine.Counters.SecondaryMatched);
+        Assert.Empty(h.Sink.Triggers);
+        Assert.Equal(0, h.Engine.BufferedBytes);
+        h.AssertBalanced();
+    }
+
+    [Fact]
+    public void Ingest_FragmentsOutOfOrder_ReassembledAndMatchedAgainstWholeDatagram()
+    {
+        var h = new EngineHarness();
+        byte[] payload = Ascii(new string('z', 70));
+        List<byte[]> primary = UdpFragments(payload, 32, ipId: 1);
+        primary.Reverse();
+
+        foreach (byte[] f in primary)
+            h.Primary(f);
+        h.Secondary(Udp(payload));
+
+        Assert.Equal(primary, h.Sink.Released.Select(r => r.Frame));
+        Assert.Empty(h.Sink.Triggers);
+        h.AssertBalanced();
+    }
+
+    [Fact]
+    public void Ingest_FragmentedPayloadDiffers_DivergesOnUdpFlowAtPayloadOffset()
+    {
+        var h = new EngineHarness();
+        byte[] payload = Ascii(new string('a', 60));
+        byte[] changed = (byte[])payload.Clone();
+        changed[41] = (byte)'b';
+
+        foreach (byte[] f in UdpFragments(payload, 16, ipId: 5))
+            h.Primary(f);
+        foreach (byte[] f in UdpFragments(changed, 32, ipId: 6))
+            h.Secondary(f);
+
+        Divergence d = Assert.Single(h.Sink.Divergences);
+        Assert.Equal(41, d.StreamOffset);
+        Assert.Equal(53, d.Flow.SourcePort);
+        Assert.False(d.Flow.IsFragmentFlow);
+        h.AssertBalanced();
+    }
+
+    [Fact]
+    public void AdvanceTime_IncompleteDatagram_TimesOutOnceAndCheckpointReleasesFragments()
+    {
+        var h = new EngineHarness();
+        List<byte[]> fragments = UdpFragments(Ascii(new string('q', 50)), 16, ipId: 9);
+
+        h.Primary(fragments[0]).Primary(fragments[2]);
+        for (int i = 0; i < 5; i++)
+            h.Advance(TimeSpan.FromSeconds(1));
+
+        Assert.Equal(CheckpointReason.Timeout, Assert.Single(h.Sink.Triggers).Reason);
+        Assert.Equal(2, h.Engine.Counters.PrimaryQueued);
+        h.Engine.CompleteCheckpoint(h.Now);
+        Assert.Equal([fragments[0], fragments[2]], h.Sink.Released.Select(r => r.Frame));
+        Assert.Equal(0, h.Engine.BufferedBytes);
+        h.AssertBalanced();
+    }
+
+    [Fact]
+    public void Ingest_FragmentedAndWholeDatagramsOnOneFlow_ReleasedInPrimaryOrder()
+    {
+        var h = new EngineHarness();
+        List<byte[]> big = UdpFragments(Ascii(new string('B', 40)), 24, ipId: 3);
+
+        h.Primary(Udp(Ascii("first")));
+        foreach (byte[] f in big)
+            h.Primary(f);
+        h.Primary(Udp(Ascii("last")));
+        h.Secondary(Udp(Ascii("first"))).Secondary(Udp(Ascii(new string('B', 40)))).Secondary(Udp(Ascii("last")));
+
+        Assert.Equal(2 + big.Count, h.Sink.Released.Count);
+        Assert.Equal(big, h.Sink.Released.Skip(1).Take(big.Count).Select(r => r.Frame));
+        Assert.Empty(h.Sink.Triggers);
+        h.AssertBalanced();
     }
 }

@@ -23,5 +23,10 @@ internal struct PendingFrame
     /// <summary>TCP: the segment's first stream offset (its queue is kept in this order). Datagrams: report offset.</summary>
     public long StreamOffset;
     public long DatagramIndex;
-    public int Discriminator;
+
+    /// <summary>A reassembled datagram: its original fragment frames (released together); Buffer holds the datagram.</summary>
+    public FragmentGroup? Group;
+
+    /// <summary>Frames this entry stands for (a reassembled datagram counts each of its fragments).</summary>
+    public readonly int FrameCount => Group?.Count ?? 1;
 }

@@ -12,6 +12,10 @@ internal struct SecondaryRecord
     public bool NeedsReset;
     public byte[]? Data;
     public int Length;
-    public int Discriminator;
     public int Charged;
+
+    /// <summary>A reassembled datagram: its fragment frames, counted (matched or dropped) together.</summary>
+    public FragmentGroup? Group;
+
+    public readonly int FrameCount => Group?.Count ?? 1;
 }

@@ -64,6 +64,10 @@ public readonly struct FlowKey : IEquatable<FlowKey>
         ? BinaryPrimitives.ReadUInt128BigEndian(address)
         : BinaryPrimitives.ReadUInt32BigEndian(address);
 
+    /// <summary>The same addresses, protocol and VLANs as a whole-datagram flow with these ports (for reassembled fragments).</summary>
+    public FlowKey WithPorts(ushort sourcePort, ushort destinationPort) =>
+        new(_ipVersion, _protocol, _source, sourcePort, _destination, destinationPort, _vlanCount, OuterVlanId, InnerVlanId);
+
     public byte IpVersion => _ipVersion;
     public byte Protocol => _protocol;
     public ushort SourcePort => (ushort)(_ports >> 16);

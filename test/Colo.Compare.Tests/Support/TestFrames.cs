@@ -60,6 +60,26 @@ internal static class TestFrames
         return Ip(ipv6 ? IpProtocol.Icmpv6 : IpProtocol.Icmp, l4, ipv6, ipId, 64, 0, null, 0);
     }
 
+    /// <summary>
+    /// One UDP datagram carrying <paramref name="payload"/>, split into IPv4 fragments of at most
+    /// <paramref name="fragmentPayload"/> bytes (a multiple of 8), all with IP ID <paramref name="ipId"/>.
+    /// </summary>
+    public static List<byte[]> UdpFragments(ReadOnlySpan<byte> payload, int fragmentPayload, ushort ipId, ushort sport = 53, ushort dport = 40000)
+    {
+        byte[] whole = Udp(payload, sport, dport);
+        ReadOnlySpan<byte> datagram = whole.AsSpan(14 + 20);
+        var fragments = new List<byte[]>();
+        for (int offset = 0; offset < datagram.Length; offset += fragmentPayload)
+        {
+            int length = Math.Min(fragmentPayload, datagram.Length - offset);
+            byte[] frame = Ip(IpProtocol.Udp, datagram.Slice(offset, length), false, ipId, 64, 0, null, 0);
+            bool more = offset + length < datagram.Length;
+            BinaryPrimitives.WriteUInt16BigEndian(frame.AsSpan(14 + 6), (ushort)((more ? 0x2000 : 0) | (offset / 8)));
+            fragments.Add(frame);
+        }
+        return fragments;
+    }
+
     /// <summary>A GRE packet (protocol 47) carrying <paramref name="payload"/> after a 4-byte GRE header.</summary>
     public static byte[] Gre(ReadOnlySpan<byte> payload, ushort ipId = 1, byte ttl = 64)
     {

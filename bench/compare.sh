@@ -117,7 +117,7 @@ start_qemu() {
 
 start_coloproxy() { # DIR WORKERS
     "$COLO" serve --primary-in "unix:$1/p.sock,server" --secondary-in "unix:$1/s.sock,server" \
-        --outdev "unix:$1/o.sock,server" --notify-dev "unix:$1/n.sock,server" \
+        --outdev "unix:$1/o.sock,server" --notify-dev "unix:$1/n.sock,server" --control "unix:$1/c.sock" \
         --max-queue-size "$QUEUE" --workers "$2" --log-level warning >>"$1/target.log" 2>&1 &
     PID=$!
 }
@@ -157,11 +157,12 @@ run_cell() {
         kill -0 "$PID" 2>/dev/null || break
         sleep 0.1
     done
-    local rc=0 line
+    local rc=0 line control=""
+    case "$label" in cp-*) control="--control unix:$dir/c.sock" ;; esac
     line=$(timeout $((SECONDS_PER_CELL * 3 + 40)) "$LOADGEN" run \
         --primary-in "unix:$dir/p.sock" --secondary-in "unix:$dir/s.sock" \
         --outdev "unix:$dir/o.sock" --notify-dev "unix:$dir/n.sock" \
-        --pid "$PID" --label "$label" --scenario "$scenario" \
+        --pid "$PID" --label "$label" --scenario "$scenario" $control \
         --duration "$SECONDS_PER_CELL" --warmup "$WARMUP" --connect-timeout 10 "$@" 2>"$dir/loadgen.err") || rc=$?
     stop_target
     cat "$dir/loadgen.err" >>"$LOG"

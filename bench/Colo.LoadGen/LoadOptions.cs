@@ -18,6 +18,7 @@ internal sealed class LoadOptions
           --warmup S             seconds excluded from throughput, latency and CPU (default 1, capped at duration/2)
           --checkpoint-delay MS  delay before answering DO_CHECKPOINT with COLO_CHECKPOINT (default 10)
           --pid PID              comparator process: CPU seconds and peak RSS from /proc
+          --control EP           ColoProxy's control socket: GC collections per generation over the measured window
           --label TEXT --scenario TEXT   copied into the JSON result
           --window N             max primary frames sent but not released (default 65536)
           --skew N               max primary frames ahead of the secondary (default 1024)
@@ -62,6 +63,9 @@ internal sealed class LoadOptions
 
     public int Pid { get; init; }
 
+    /// <summary>ColoProxy's control socket, for GC counts (other comparators have none).</summary>
+    public Endpoint? Control { get; init; }
+
     public string Label { get; init; } = "";
 
     public string Scenario { get; init; } = "";
@@ -94,6 +98,7 @@ internal sealed class LoadOptions
             : (int)reader.Long("--frame-size", 1514, TrafficPlan.HeadersLength + 2, 9014) - TrafficPlan.HeadersLength;
         _ = reader.Has("--frame-size");
         string? notify = reader.String("--notify-dev");
+        string? control = reader.String("--control");
         double durationSeconds = reader.Double("--duration", 5, 0.1, 3600);
         var options = new LoadOptions
         {
@@ -112,6 +117,7 @@ internal sealed class LoadOptions
             Warmup = TimeSpan.FromSeconds(Math.Min(reader.Double("--warmup", 1, 0, 3600), durationSeconds / 2)),
             CheckpointDelay = TimeSpan.FromMilliseconds(reader.Double("--checkpoint-delay", 10, 0, 60_000)),
             Pid = (int)reader.Long("--pid", 0, 0, int.MaxValue),
+            Control = control is null ? null : Endpoint.Parse(control),
             Label = reader.String("--label") ?? "",
             Scenario = reader.String("--scenario") ?? "",
             Window = (int)reader.Long("--window", 65536, 16, RunState.RingSize / 4),

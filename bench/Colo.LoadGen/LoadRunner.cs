@@ -39,6 +39,7 @@ internal static class LoadRunner
         var secondaryWriter = new SideWriter(state, secondary, primary: false, options);
         double cpuAtStart = ProcessSampler.CpuSeconds(options.Pid);
         long cpuAtStartTime = RunState.Now();
+        long[]? gcAtStart = null;
         state.StartTimestamp = start;
 
         Thread readerThread = StartThread("outdev-reader", reader.Run);
@@ -53,6 +54,7 @@ internal static class LoadRunner
             cpuAtStart = ProcessSampler.CpuSeconds(options.Pid);
             cpuAtStartTime = RunState.Now();
         }
+        gcAtStart = GcSampler.Sample(options.Control);
 
         // Bounded: writers that cannot finish (a comparator that stopped reading) are stopped after a grace period.
         TimeSpan writeLimit = (options.Frames > 0 ? TimeSpan.FromMinutes(10) : options.Duration) + options.DrainTimeout + TimeSpan.FromSeconds(10);
@@ -93,6 +95,7 @@ internal static class LoadRunner
         double cpuAtEnd = ProcessSampler.CpuSeconds(options.Pid);
         long cpuAtEndTime = RunState.Now();
         long peakRss = ProcessSampler.StatusKilobytes(options.Pid, "VmHWM");
+        long[]? gcAtEnd = gcAtStart is null ? null : GcSampler.Sample(options.Control);
 
         // Hang up: inputs first, then outdev and notify.
         state.Stopping = true;
@@ -125,6 +128,9 @@ internal static class LoadRunner
             CpuSeconds = cpuAtEnd - cpuAtStart,
             CpuWindowSeconds = RunState.Seconds(cpuAtEndTime - cpuAtStartTime),
             PeakRssKilobytes = peakRss,
+            GcCollections = gcAtStart is null || gcAtEnd is null
+                ? null
+                : [gcAtEnd[0] - gcAtStart[0], gcAtEnd[1] - gcAtStart[1], gcAtEnd[2] - gcAtStart[2]],
             Lost = lost,
             Requests = responder?.Requests ?? 0,
             Checkpoints = responder?.Checkpoints ?? 0,

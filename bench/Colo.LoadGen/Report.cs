@@ -78,8 +78,8 @@ internal static class Report
     {
         CultureInfo c = CultureInfo.InvariantCulture;
         var text = new StringBuilder();
-        text.AppendLine("| scenario | comparator | frames/s | MB/s | CPU-s / M frames | p50 us | p99 us | peak RSS MiB | ok | fps / QEMU | fps / null | CPU / QEMU |");
-        text.AppendLine("|---|---|--:|--:|--:|--:|--:|--:|:-:|--:|--:|--:|");
+        text.AppendLine("| scenario | comparator | frames/s | MB/s | CPU-s / M frames | p50 us | p99 us | peak RSS MiB | GCs 0/1/2 | ok | fps / QEMU | fps / null | CPU / QEMU |");
+        text.AppendLine("|---|---|--:|--:|--:|--:|--:|--:|--:|:-:|--:|--:|--:|");
         foreach (IGrouping<string, Row> scenario in rows.GroupBy(r => r.Scenario))
         {
             Row? qemu = scenario.FirstOrDefault(r => r.Label == qemuLabel && r.Data is not null);
@@ -88,7 +88,7 @@ internal static class Report
             {
                 if (row.Data is not JsonElement d)
                 {
-                    text.AppendLine(c, $"| {row.Scenario} | {row.Label} | pending: {row.Pending} | | | | | | | | | |");
+                    text.AppendLine(c, $"| {row.Scenario} | {row.Label} | pending: {row.Pending} | | | | | | | | | | |");
                     continue;
                 }
 
@@ -96,12 +96,15 @@ internal static class Report
                 double cpu = Number(d, "cpu_s_per_mframes");
                 JsonElement latency = d.GetProperty("latency_us");
                 bool ok = d.TryGetProperty("ok", out JsonElement okElement) && okElement.GetBoolean();
+                string gc = d.TryGetProperty("gc", out JsonElement g)
+                    ? $"{g.GetProperty("gen0").GetInt64()}/{g.GetProperty("gen1").GetInt64()}/{g.GetProperty("gen2").GetInt64()}"
+                    : "";
                 string okCell = ok ? "yes" : "**no**" + Problems(d);
                 string fpsQemu = qemu is null || row == qemu ? "" : Ratio(fps, Number(qemu.Data!.Value, "frames_per_s"));
                 string fpsNull = nul is null || row == nul ? "" : Ratio(fps, Number(nul.Data!.Value, "frames_per_s"));
                 string cpuQemu = qemu is null || row == qemu ? "" : Ratio(cpu, Number(qemu.Data!.Value, "cpu_s_per_mframes"));
                 text.AppendLine(c,
-                    $"| {row.Scenario} | {row.Label} | {fps:N0} | {Number(d, "mb_per_s"):N1} | {Cell(cpu, "0.00")} | {Cell(Number(latency, "p50"), "0.0")} | {Cell(Number(latency, "p99"), "0.0")} | {Cell(Number(d, "rss_peak_kb") / 1024, "0.0")} | {okCell} | {fpsQemu} | {fpsNull} | {cpuQemu} |");
+                    $"| {row.Scenario} | {row.Label} | {fps:N0} | {Number(d, "mb_per_s"):N1} | {Cell(cpu, "0.00")} | {Cell(Number(latency, "p50"), "0.0")} | {Cell(Number(latency, "p99"), "0.0")} | {Cell(Number(d, "rss_peak_kb") / 1024, "0.0")} | {gc} | {okCell} | {fpsQemu} | {fpsNull} | {cpuQemu} |");
             }
         }
 

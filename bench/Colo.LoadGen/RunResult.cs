@@ -29,6 +29,9 @@ internal sealed class RunResult
 
     public required long PeakRssKilobytes { get; init; }
 
+    /// <summary>Collections of generation 0, 1 and 2 in the comparator over the measured window (ColoProxy only).</summary>
+    public long[]? GcCollections { get; init; }
+
     public required long Lost { get; init; }
 
     public required long Requests { get; init; }
@@ -87,6 +90,14 @@ internal sealed class RunResult
             WriteNumberOrNull(json, "cpu_s", CpuSeconds);
             WriteNumberOrNull(json, "cpu_s_per_mframes", CpuPerMillion);
             json.WriteNumber("rss_peak_kb", PeakRssKilobytes);
+            if (GcCollections is { } gc)
+            {
+                json.WriteStartObject("gc");
+                json.WriteNumber("gen0", gc[0]);
+                json.WriteNumber("gen1", gc[1]);
+                json.WriteNumber("gen2", gc[2]);
+                json.WriteEndObject();
+            }
             json.WriteStartObject("checkpoints");
             json.WriteNumber("requested", Requests);
             json.WriteNumber("answered", Checkpoints);
@@ -121,6 +132,8 @@ internal sealed class RunResult
         text.Append(c, $", latency p50 {Reader.Latency.PercentileMicroseconds(0.5):0.0} us p99 {Reader.Latency.PercentileMicroseconds(0.99):0.0} us p99.9 {Reader.Latency.PercentileMicroseconds(0.999):0.0} us");
         if (!double.IsNaN(CpuSeconds))
             text.Append(c, $", CPU {CpuSeconds:0.00} s ({CpuPerMillion:0.00} s per M frames), peak RSS {PeakRssKilobytes / 1024.0:0.0} MiB");
+        if (GcCollections is { } gc)
+            text.Append(c, $", GCs {gc[0]}/{gc[1]}/{gc[2]} (gen0/1/2)");
         text.Append(c, $"; sent {SentPrimary} P / {SentSecondary} S, released {Released}");
         if (Requests > 0)
             text.Append(c, $", {Requests} checkpoint requests, {Checkpoints} answered");

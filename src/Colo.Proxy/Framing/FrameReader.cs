@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.IO.Pipelines;
+using System.Net.Sockets;
 
 namespace Colo.Proxy.Framing;
 
@@ -10,6 +11,9 @@ namespace Colo.Proxy.Framing;
 /// </summary>
 public sealed class FrameReader
 {
+    // Receive buffer of the blocking loop: many frames per system call.
+    private const int BlockingBufferLength = 256 * 1024;
+
     private readonly bool _vnetHeader;
     private readonly int _maxFrameLength;
     private readonly byte[] _scratch;
@@ -67,6 +71,67 @@ public sealed class FrameReader
                 return FrameReadResult.Cancelled;
             if (result.IsCompleted)
                 return buffer.IsEmpty ? FrameReadResult.Closed : FrameReadResult.ClosedMidFrame;
+        }
+    }
+
+    /// <summary>
+    /// The same loop with blocking receives on the calling thread (a dedicated input thread): the kernel wakes this
+    /// thread directly, with no event loop or thread-pool hop per read. Frames are parsed in place from one contiguous
+    /// buffer; a partial frame is moved to its start. <see cref="IFrameHandler.OnReadCompletedAsync"/> is waited for
+    /// synchronously (backpressure blocks this thread). Cancellation must also shut the socket down to end a receive.
+    /// </summary>
+    public FrameReadResult RunBlocking<THandler>(Socket socket, THandler handler, CancellationToken cancellationToken)
+        where THandler : IFrameHandler
+    {
+        int capacity = Math.Max(BlockingBufferLength, FrameCodec.HeaderLength(_vnetHeader) + _maxFrameLength);
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(capacity);
+        try
+        {
+            int end = 0;
+            while (true)
+            {
+                int received;
+                try
+                {
+                    received = socket.Receive(buffer, end, buffer.Length - end, SocketFlags.None);
+                }
+                catch (Exception ex) when (cancellationToken.IsCancellationRequested && ex is SocketException or ObjectDisposedException)
+                {
+                    return FrameReadResult.Cancelled;
+                }
+                if (received == 0)
+                {
+                    if (cancellationToken.IsCancellationRequested)
+                        return FrameReadResult.Cancelled;
+                    return end == 0 ? FrameReadResult.Closed : FrameReadResult.ClosedMidFrame;
+                }
+                end += received;
+
+                var data = new ReadOnlySequence<byte>(buffer, 0, end);
+                bool oversize = !ParseFrames(ref data, handler);
+                int consumed = end - (int)data.Length;
+
+                // Frames before an oversize length word in the same read are good: hand them on first.
+                ValueTask completed = handler.OnReadCompletedAsync(cancellationToken);
+                if (completed.IsCompletedSuccessfully)
+                    completed.GetAwaiter().GetResult();
+                else
+                    completed.AsTask().GetAwaiter().GetResult();
+                if (oversize)
+                    return FrameReadResult.Oversize;
+                if (cancellationToken.IsCancellationRequested)
+                    return FrameReadResult.Cancelled;
+
+                if (consumed > 0)
+                {
+                    buffer.AsSpan(consumed, end - consumed).CopyTo(buffer);
+                    end -= consumed;
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
         }
     }
 

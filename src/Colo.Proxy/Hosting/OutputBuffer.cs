@@ -45,7 +45,7 @@ internal sealed partial class OutputBuffer
         _pipe = new Pipe(new PipeOptions(
             pauseWriterThreshold: capacity,
             resumeWriterThreshold: capacity / 2,
-            readerScheduler: PipeScheduler.ThreadPool,
+            readerScheduler: PipeScheduler.Inline,
             writerScheduler: PipeScheduler.Inline,
             minimumSegmentSize: SegmentSize,
             useSynchronizationContext: false));

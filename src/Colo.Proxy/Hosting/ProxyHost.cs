@@ -205,7 +205,7 @@ public sealed partial class ProxyHost : ICheckpointEvents, IAsyncDisposable
         var handler = new InputHandler(side, _workers, stats);
         try
         {
-            FrameReadResult result = await reader.RunAsync(connection.Input, handler, cancellationToken).ConfigureAwait(false);
+            FrameReadResult result = await ReadOnInputThreadAsync(side, reader, handler, connection, cancellationToken).ConfigureAwait(false);
             switch (result)
             {
                 case FrameReadResult.Oversize:
@@ -226,6 +226,31 @@ public sealed partial class ProxyHost : ICheckpointEvents, IAsyncDisposable
             if (reader.EmptyFrames > 0)
                 LogEmptyFrames(_logger, endpoint.Name, reader.EmptyFrames);
         }
+    }
+
+    // Each input connection is read by its own thread with blocking receives: one system call per read and a direct
+    // wake-up by the kernel, instead of an event-loop thread handing every read to the thread pool.
+    private static Task<FrameReadResult> ReadOnInputThreadAsync(Side side, FrameReader reader, InputHandler handler, PeerConnection connection, CancellationToken cancellationToken)
+    {
+        var done = new TaskCompletionSource<FrameReadResult>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                using CancellationTokenRegistration stop = cancellationToken.Register(static c => ((PeerConnection)c!).Abort(), connection);
+                done.TrySetResult(reader.RunBlocking(connection.Socket, handler, cancellationToken));
+            }
+            catch (Exception ex)
+            {
+                done.TrySetException(ex);
+            }
+        })
+        {
+            IsBackground = true,
+            Name = side == Side.Primary ? "colo-primary-in" : "colo-secondary-in",
+        };
+        thread.Start();
+        return done.Task;
     }
 
     private void OnPeerChanged(string channel, bool connected)

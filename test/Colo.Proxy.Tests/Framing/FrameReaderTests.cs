@@ -1,4 +1,5 @@
 using System.IO.Pipelines;
+using System.Net.Sockets;
 using Colo.Proxy.Framing;
 
 namespace Colo.Proxy.Tests.Framing;
@@ -82,6 +83,77 @@ public class FrameReaderTests
         byte[] wire = [.. FrameCodec.Encode([1]), 0, 0, 0x10, 0, .. FrameCodec.Encode([2])];
 
         var (result, recorder, reader) = await RunAsync(wire, 100, max: 1000);
+
+        Assert.Equal(FrameReadResult.Oversize, result);
+        Assert.Equal([[1]], recorder.Frames);
+        Assert.Equal(4096u, reader.OversizeLength);
+    }
+
+    private static (FrameReadResult Result, Recorder Recorder, FrameReader Reader) RunBlocking(byte[] wire, int chunk, bool vnet = false, int max = 1000)
+    {
+        (Socket receiver, Socket sender) = SocketPair();
+        using (receiver)
+        {
+            var reader = new FrameReader(vnet, max);
+            var recorder = new Recorder();
+            var writing = Task.Run(() =>
+            {
+                using (sender)
+                {
+                    for (int i = 0; i < wire.Length; i += chunk)
+                        sender.Send(wire.AsSpan(i, Math.Min(chunk, wire.Length - i)));
+                    sender.Shutdown(SocketShutdown.Send);
+                }
+            }, TestContext.Current.CancellationToken);
+            FrameReadResult result = reader.RunBlocking(receiver, recorder, TestContext.Current.CancellationToken);
+            writing.GetAwaiter().GetResult();
+            return (result, recorder, reader);
+        }
+    }
+
+    private static (Socket Receiver, Socket Sender) SocketPair()
+    {
+        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        listener.Bind(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
+        listener.Listen(1);
+        var sender = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        sender.Connect(listener.LocalEndPoint!);
+        return (listener.Accept(), sender);
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(7)]
+    [InlineData(4096)]
+    public void RunBlocking_AnyChunking_DeliversFramesInOrder(int chunk)
+    {
+        byte[][] frames = Enumerable.Range(1, 20).Select(i => Enumerable.Repeat((byte)i, i * 13).ToArray()).ToArray();
+        byte[] wire = [.. frames.SelectMany(f => FrameCodec.Encode(f, true, f.Length % 13)), 0, 0, 0, 0, 0, 0, 0, 0];
+
+        var (result, recorder, reader) = RunBlocking(wire, chunk, vnet: true);
+
+        Assert.Equal(FrameReadResult.Closed, result);
+        Assert.Equal(frames, recorder.Frames);
+        Assert.Equal(1, reader.EmptyFrames);
+    }
+
+    [Fact]
+    public void RunBlocking_ClosedMidFrame_DiscardsPartialFrame()
+    {
+        byte[] wire = [.. FrameCodec.Encode([1, 2]), 0, 0, 0, 9, 1];
+
+        var (result, recorder, _) = RunBlocking(wire, 3);
+
+        Assert.Equal(FrameReadResult.ClosedMidFrame, result);
+        Assert.Equal([[1, 2]], recorder.Frames);
+    }
+
+    [Fact]
+    public void RunBlocking_Oversize_DeliversEarlierFramesThenStops()
+    {
+        byte[] wire = [.. FrameCodec.Encode([1]), 0, 0, 16, 0];
+
+        var (result, recorder, reader) = RunBlocking(wire, 4096);
 
         Assert.Equal(FrameReadResult.Oversize, result);
         Assert.Equal([[1]], recorder.Frames);

@@ -21,7 +21,7 @@ internal sealed partial class EngineWorker : IDisposable
     private readonly ILogger _logger;
     private readonly Channel<WorkItem> _frames;
     private readonly ConcurrentQueue<EngineWork> _commands = new();
-    private readonly ManualResetEventSlim _signal = new(false);
+    private readonly ManualResetEventSlim _signal = new(false, spinCount: 0);
     private readonly Thread _thread;
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private TimeSpan _lastAdvance;

@@ -30,6 +30,9 @@ internal sealed partial class OutputBuffer
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _abort = new();
     private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    // Set whenever bytes became visible to the pump (or the buffer completed): the pump thread waits on it.
+    private readonly ManualResetEventSlim _dataReady = new(false, spinCount: 0);
     private long _unflushed;
     private long _written;
     private long _sent;
@@ -45,7 +48,7 @@ internal sealed partial class OutputBuffer
         _pipe = new Pipe(new PipeOptions(
             pauseWriterThreshold: capacity,
             resumeWriterThreshold: capacity / 2,
-            readerScheduler: PipeScheduler.Inline,
+            readerScheduler: PipeScheduler.ThreadPool,
             writerScheduler: PipeScheduler.Inline,
             minimumSegmentSize: SegmentSize,
             useSynchronizationContext: false));
@@ -98,6 +101,7 @@ internal sealed partial class OutputBuffer
         if (_abort.IsCancellationRequested)
             return;
         ValueTask<FlushResult> flush = _pipe.Writer.FlushAsync(_abort.Token);
+        _dataReady.Set();
         if (flush.IsCompleted)
         {
             flush.GetAwaiter().GetResult();
@@ -125,44 +129,87 @@ internal sealed partial class OutputBuffer
                 FlushLocked();
             _completed = true;
             _pipe.Writer.Complete();
+            _dataReady.Set();
         }
     }
 
     /// <summary>Stops waiting for outdev (shutdown timeout): blocked writers return.</summary>
     public void Abort() => _abort.Cancel();
 
-    /// <summary>Copies buffered frames to <paramref name="connection"/> until it closes or the buffer completes.</summary>
+    /// <summary>
+    /// Copies buffered frames to <paramref name="connection"/> until it closes or the buffer completes. The copying
+    /// runs on a dedicated thread with blocking sends, and a second thread watches for the peer closing with a blocking
+    /// receive: the socket never joins the runtime's event loop, so a released frame costs no thread-pool wake-ups.
+    /// </summary>
     public async Task PumpAsync(PeerConnection connection, CancellationToken cancellationToken)
     {
         using var closed = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        Task watch = WatchForCloseAsync(connection, closed);
+        Task watch = StartThread("colo-outdev-watch", () => WatchForClose(connection.Socket, closed));
         try
         {
-            await PumpCoreAsync(connection.Stream, closed.Token).ConfigureAwait(false);
+            await StartThread("colo-outdev", () => PumpCore(connection, closed.Token)).ConfigureAwait(false);
         }
         finally
         {
             await closed.CancelAsync().ConfigureAwait(false);
+            try
+            {
+                // Ends the watcher's receive; outdev peers send nothing we need.
+                connection.Socket.Shutdown(SocketShutdown.Receive);
+            }
+            catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+            {
+            }
             await watch.ConfigureAwait(false);
         }
     }
 
-    private async Task PumpCoreAsync(NetworkStream stream, CancellationToken cancellationToken)
+    private static Task StartThread(string name, Action body)
     {
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                body();
+                done.TrySetResult();
+            }
+            catch (Exception ex)
+            {
+                done.TrySetException(ex);
+            }
+        })
+        {
+            IsBackground = true,
+            Name = name,
+        };
+        thread.Start();
+        return done.Task;
+    }
+
+    private void PumpCore(PeerConnection connection, CancellationToken cancellationToken)
+    {
+        Socket socket = connection.Socket;
         PipeReader reader = _pipe.Reader;
+        // A send blocked on a peer that stopped reading ends when we stop or give up on it.
+        using CancellationTokenRegistration stop = cancellationToken.Register(static c => ((PeerConnection)c!).Abort(), connection);
         byte[] gather = ArrayPool<byte>.Shared.Rent(GatherSize);
         try
         {
             while (true)
             {
-                ReadResult result;
-                try
+                if (!reader.TryRead(out ReadResult result))
                 {
-                    result = await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException)
-                {
-                    return;
+                    try
+                    {
+                        _dataReady.Wait(cancellationToken);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                        return;
+                    }
+                    _dataReady.Reset();
+                    continue;
                 }
 
                 ReadOnlySequence<byte> buffer = result.Buffer;
@@ -174,24 +221,27 @@ internal sealed partial class OutputBuffer
                     while (consumed < buffer.Length)
                     {
                         ReadOnlySequence<byte> rest = buffer.Slice(consumed);
-                        ReadOnlyMemory<byte> first = rest.First;
-                        ReadOnlyMemory<byte> chunk;
-                        if (first.Length >= SegmentSize / 2 || rest.IsSingleSegment)
+                        ReadOnlySpan<byte> chunk;
+                        if (rest.First.Length >= SegmentSize / 2 || rest.IsSingleSegment)
                         {
-                            chunk = first;
+                            chunk = rest.FirstSpan;
                         }
                         else
                         {
                             int length = (int)Math.Min(rest.Length, gather.Length);
                             rest.Slice(0, length).CopyTo(gather);
-                            chunk = gather.AsMemory(0, length);
+                            chunk = gather.AsSpan(0, length);
                         }
-                        await stream.WriteAsync(chunk, cancellationToken).ConfigureAwait(false);
-                        consumed += chunk.Length;
-                        Interlocked.Add(ref _sent, chunk.Length);
+                        while (!chunk.IsEmpty)
+                        {
+                            int sent = socket.Send(chunk, SocketFlags.None);
+                            chunk = chunk[sent..];
+                            consumed += sent;
+                            Interlocked.Add(ref _sent, sent);
+                        }
                     }
                 }
-                catch (Exception ex) when (ex is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
+                catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
                 {
                     // What was not written stays buffered for the next peer.
                     failed = true;
@@ -201,7 +251,7 @@ internal sealed partial class OutputBuffer
                     reader.AdvanceTo(buffer.GetPosition(consumed));
                 }
 
-                if (failed)
+                if (failed || cancellationToken.IsCancellationRequested)
                     return;
                 if (result.IsCompleted)
                 {
@@ -216,22 +266,25 @@ internal sealed partial class OutputBuffer
         }
     }
 
-    private static async Task WatchForCloseAsync(PeerConnection connection, CancellationTokenSource closed)
+    private static void WatchForClose(Socket socket, CancellationTokenSource closed)
     {
-        // outdev peers send nothing; reading only tells us when they go away.
+        // outdev peers send nothing; receiving only tells us when they go away.
+        Span<byte> discard = stackalloc byte[512];
         try
         {
-            while (true)
+            while (!closed.IsCancellationRequested && socket.Receive(discard, SocketFlags.None) > 0)
             {
-                ReadResult result = await connection.Input.ReadAsync(closed.Token).ConfigureAwait(false);
-                connection.Input.AdvanceTo(result.Buffer.End);
-                if (result.IsCompleted || result.IsCanceled)
-                    break;
             }
         }
-        catch (Exception ex) when (ex is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
         {
         }
-        await closed.CancelAsync().ConfigureAwait(false);
+        try
+        {
+            closed.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+        }
     }
 }

@@ -6,9 +6,12 @@ using Microsoft.Extensions.Logging;
 namespace Colo.Proxy.Hosting;
 
 /// <summary>
-/// A dedicated thread that owns one <see cref="CompareEngine"/> (engines are single-threaded: nobody else touches it).
-/// Inputs hand it batches through a bounded queue (a full queue makes the input wait: backpressure); commands go
-/// through a second, unbounded queue that is served first, so a checkpoint completion is not stuck behind frames.
+/// A dedicated thread that owns one <see cref="CompareEngine"/> (engines are single-threaded: one thread at a time
+/// touches it, under the worker's engine lock). Inputs hand it batches through a bounded queue (a full queue makes the
+/// input wait: backpressure); commands go through a second, unbounded queue that is served first, so a checkpoint
+/// completion is not stuck behind frames. In inline mode (one worker) the input threads run the engine on their
+/// batches themselves, under the same lock, which saves a thread hop and a wake-up per read; the worker thread then
+/// only serves commands, ordered work and clock ticks.
 /// </summary>
 internal sealed partial class EngineWorker : IDisposable
 {
@@ -24,11 +27,15 @@ internal sealed partial class EngineWorker : IDisposable
     private readonly ManualResetEventSlim _signal = new(false, spinCount: 0);
     private readonly Thread _thread;
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Lock _engineLock = new();
+    private readonly bool _inline;
+    private bool _completing;
     private TimeSpan _lastAdvance;
     private long _errors;
 
-    public EngineWorker(int index, CompareEngine engine, Func<TimeSpan> clock, OutputBuffer output, TimeSpan tickInterval, ILogger logger)
+    public EngineWorker(int index, CompareEngine engine, Func<TimeSpan> clock, OutputBuffer output, TimeSpan tickInterval, ILogger logger, bool inline = false)
     {
+        _inline = inline;
         Index = index;
         _engine = engine;
         _clock = clock;
@@ -54,9 +61,32 @@ internal sealed partial class EngineWorker : IDisposable
     /// <summary>Hands a batch over; waits while the queue is full.</summary>
     public async ValueTask PostAsync(FrameBatch batch, CancellationToken cancellationToken)
     {
+        if (_inline)
+        {
+            IngestInline(batch);
+            return;
+        }
         if (!_frames.Writer.TryWrite(new WorkItem(batch, null)))
             await _frames.Writer.WriteAsync(new WorkItem(batch, null), cancellationToken).ConfigureAwait(false);
         _signal.Set();
+    }
+
+    // Inline mode: the caller's thread runs the engine on the batch, then flushes (may block: backpressure).
+    private void IngestInline(FrameBatch batch)
+    {
+        lock (_engineLock)
+        {
+            if (Volatile.Read(ref _completing))
+            {
+                FrameBatch.Return(batch);
+                return;
+            }
+            RunCommands();
+            TimeSpan now = _clock();
+            Ingest(batch, now);
+            Advance(now);
+            _output.Flush();
+        }
     }
 
     /// <summary>Runs <paramref name="action"/> on the worker, ahead of queued frames.</summary>
@@ -88,6 +118,8 @@ internal sealed partial class EngineWorker : IDisposable
     /// <summary>No more frames; the thread exits once the queues are empty.</summary>
     public void Complete()
     {
+        // Not under the engine lock: an input thread may hold it while it waits for outdev.
+        Volatile.Write(ref _completing, true);
         _frames.Writer.TryComplete();
         _signal.Set();
     }
@@ -102,31 +134,34 @@ internal sealed partial class EngineWorker : IDisposable
                 _signal.Wait(_tickInterval);
                 _signal.Reset();
 
-                RunCommands();
-                TimeSpan now = _clock();
-                int batches = 0;
-                while (reader.TryRead(out WorkItem item))
-                {
-                    if (item.Batch is { } batch)
-                        Ingest(batch, now);
-                    else
-                        item.Work!.Execute(_engine, now);
-                    // Commands stay prompt under load; the clock is read once per few batches.
-                    if (++batches % 8 == 0)
-                    {
-                        RunCommands();
-                        now = _clock();
-                        Advance(now);
-                    }
-                }
-                Advance(_clock());
-                _output.Flush();
-
-                if (reader.Completion.IsCompleted)
+                lock (_engineLock)
                 {
                     RunCommands();
+                    TimeSpan now = _clock();
+                    int batches = 0;
+                    while (reader.TryRead(out WorkItem item))
+                    {
+                        if (item.Batch is { } batch)
+                            Ingest(batch, now);
+                        else
+                            item.Work!.Execute(_engine, now);
+                        // Commands stay prompt under load; the clock is read once per few batches.
+                        if (++batches % 8 == 0)
+                        {
+                            RunCommands();
+                            now = _clock();
+                            Advance(now);
+                        }
+                    }
+                    Advance(_clock());
                     _output.Flush();
-                    break;
+
+                    if (reader.Completion.IsCompleted)
+                    {
+                        RunCommands();
+                        _output.Flush();
+                        break;
+                    }
                 }
             }
         }

@@ -83,7 +83,7 @@ public sealed partial class ProxyHost : ICheckpointEvents, IAsyncDisposable
         {
             var engine = new CompareEngine(options.Compare, new ShardSink(this, _output, _metrics, Now));
             _engines[i] = engine;
-            _workers[i] = new EngineWorker(i, engine, Now, _output, tick, workerLogger);
+            _workers[i] = new EngineWorker(i, engine, Now, _output, tick, workerLogger, inline: options.Workers == 1);
         }
 
         ILogger transport = loggerFactory.CreateLogger("Colo.Proxy.Transport");

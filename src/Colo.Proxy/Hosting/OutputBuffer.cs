@@ -268,12 +268,15 @@ internal sealed partial class OutputBuffer
 
     private static void WatchForClose(Socket socket, CancellationTokenSource closed)
     {
-        // outdev peers send nothing; receiving only tells us when they go away.
+        // outdev peers send nothing; receiving only tells us when they go away. Poll first: a thread blocked in recv
+        // would also be woken each time the peer reads (the socket's wait queue is shared with writers).
         Span<byte> discard = stackalloc byte[512];
         try
         {
-            while (!closed.IsCancellationRequested && socket.Receive(discard, SocketFlags.None) > 0)
+            while (!closed.IsCancellationRequested)
             {
+                if (socket.Poll(-1, SelectMode.SelectRead) && socket.Receive(discard, SocketFlags.None) == 0)
+                    break;
             }
         }
         catch (Exception ex) when (ex is SocketException or ObjectDisposedException)

@@ -78,6 +78,32 @@ public class AllocationTests
     }
 
     [Fact]
+    public void Ingest_OneFlowFloodRingGrowsAndDrains_AllocatesNothingOnceWarm()
+    {
+        // The primary runs 1000 segments (1.4 MB) ahead, then the secondary catches up: the stream ring grows past
+        // the small size classes and drains, again and again.
+        var sink = new NullSink();
+        var engine = new CompareEngine(new CompareOptions(), sink);
+        List<byte[]> frames = TcpFrames(1, 6000, 1448, false);
+        void Burst(int from)
+        {
+            for (int i = from; i < from + 1000; i++)
+                engine.Ingest(Side.Primary, frames[i], 0, TimeSpan.Zero);
+            for (int i = from; i < from + 1000; i++)
+                engine.Ingest(Side.Secondary, frames[i], 0, TimeSpan.Zero);
+        }
+        Burst(0);
+        Burst(1000);
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int from = 2000; from < 6000; from += 1000)
+            Burst(from);
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(6000, sink.Released);
+    }
+
+    [Fact]
     public void Ingest_UdpSteadyState_AllocatesNothing()
     {
         var sink = new NullSink();

@@ -1,14 +1,16 @@
 namespace Colo.Compare.Internal;
 
 /// <summary>
-/// Byte arrays in power-of-two size classes (128 B .. 128 KiB) for queued frames and stream bytes. The engine is
+/// Byte arrays in power-of-two size classes (128 B .. 16 MiB) for queued frames and stream rings. The engine is
 /// single-threaded, so a plain stack per class suffices (no locks, no thread-local caches like ArrayPool.Shared,
-/// whose per-core stacks are too shallow for deep queues and would allocate in steady state). Retention is bounded.
+/// whose per-core stacks are too shallow for deep queues and would allocate in steady state). Large classes matter
+/// too: a one-flow flood grows a stream ring to megabytes, drains it, and grows it again; without pooling each cycle
+/// would allocate a large-object-heap array and cost a gen2 collection. Retention is bounded.
 /// </summary>
 internal sealed class FrameBufferPool
 {
     private const int MinClassShift = 7;
-    private const int ClassCount = 11;
+    private const int ClassCount = 18;
     private const long MaxRetainedBytes = 64L * 1024 * 1024;
 
     private readonly Stack<byte[]>[] _stacks = new Stack<byte[]>[ClassCount];

@@ -43,6 +43,23 @@ public class AllocationTests
         return frames;
     }
 
+    /// <summary>
+    /// Runs <paramref name="window"/> a few times and returns the fewest bytes any run allocated on this thread. A real
+    /// per-frame allocation shows in every run; the runtime's own one-off work (tiered JIT promotion landing on this
+    /// thread while other tests run in parallel) shows in one at most.
+    /// </summary>
+    private static long FewestBytesAllocated(Action window)
+    {
+        long fewest = long.MaxValue;
+        for (int attempt = 0; attempt < 3 && fewest > 0; attempt++)
+        {
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            window();
+            fewest = Math.Min(fewest, GC.GetAllocatedBytesForCurrentThread() - before);
+        }
+        return fewest;
+    }
+
     /// <summary>Feeds both sides in step (the secondary sends <c>secondary.Count / primary.Count</c> frames per primary frame).</summary>
     private static long Allocated(CompareEngine engine, List<byte[]> primary, List<byte[]> secondary)
     {
@@ -66,15 +83,25 @@ public class AllocationTests
     {
         var sink = new NullSink();
         var engine = new CompareEngine(new CompareOptions(), sink);
-        List<byte[]> warm = TcpFrames(flows, 4, payload, false);
-        List<byte[]> primary = TcpFrames(flows, 400, payload, false).Skip(warm.Count).ToList();
-        List<byte[]> secondary = TcpFrames(flows, 400, payload, resegmented).Skip(resegmented ? warm.Count * 2 : warm.Count).ToList();
-        Allocated(engine, warm, warm);
+        List<byte[]> primary = TcpFrames(flows, 400, payload, false);
+        List<byte[]> secondary = TcpFrames(flows, 400, payload, resegmented);
+        int ratio = secondary.Count / primary.Count;
+        int chunk = primary.Count / 4;
+        // Warm up with the first quarter, then measure the other quarters (sliced beforehand: slicing allocates).
+        var quarters = Enumerable.Range(0, 4)
+            .Select(q => (Primary: primary[(q * chunk)..((q + 1) * chunk)], Secondary: secondary[(q * chunk * ratio)..((q + 1) * chunk * ratio)]))
+            .ToList();
+        Allocated(engine, quarters[0].Primary, quarters[0].Secondary);
+        int next = 1;
 
-        long allocated = Allocated(engine, primary, secondary);
+        long allocated = FewestBytesAllocated(() =>
+        {
+            Allocated(engine, quarters[next].Primary, quarters[next].Secondary);
+            next++;
+        });
 
         Assert.Equal(0, allocated);
-        Assert.Equal(warm.Count + primary.Count, sink.Released);
+        Assert.Equal(next * chunk, sink.Released);
     }
 
     [Fact]
@@ -84,7 +111,7 @@ public class AllocationTests
         // the small size classes and drains, again and again.
         var sink = new NullSink();
         var engine = new CompareEngine(new CompareOptions(), sink);
-        List<byte[]> frames = TcpFrames(1, 6000, 1448, false);
+        List<byte[]> frames = TcpFrames(1, 5000, 1448, false);
         void Burst(int from)
         {
             for (int i = from; i < from + 1000; i++)
@@ -94,13 +121,16 @@ public class AllocationTests
         }
         Burst(0);
         Burst(1000);
+        int next = 2000;
 
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int from = 2000; from < 6000; from += 1000)
-            Burst(from);
+        long allocated = FewestBytesAllocated(() =>
+        {
+            Burst(next);
+            next += 1000;
+        });
 
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
-        Assert.Equal(6000, sink.Released);
+        Assert.Equal(0, allocated);
+        Assert.Equal(next, sink.Released);
     }
 
     [Fact]
@@ -109,9 +139,15 @@ public class AllocationTests
         var sink = new NullSink();
         var engine = new CompareEngine(new CompareOptions(), sink);
         var frames = Enumerable.Range(0, 2000).Select(i => Udp(BitConverter.GetBytes(i), sport: (ushort)(i % 10))).ToList();
-        Allocated(engine, frames[..200], frames[..200]);
+        List<List<byte[]>> quarters = frames.Chunk(500).Select(c => c.ToList()).ToList();
+        Allocated(engine, quarters[0], quarters[0]);
+        int next = 1;
 
-        long allocated = Allocated(engine, frames[200..], frames[200..]);
+        long allocated = FewestBytesAllocated(() =>
+        {
+            Allocated(engine, quarters[next], quarters[next]);
+            next++;
+        });
 
         Assert.Equal(0, allocated);
     }
@@ -130,14 +166,18 @@ public class AllocationTests
             engine.Ingest(Side.Secondary, frames[i], 0, TimeSpan.Zero);
         }
 
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 1000; i < 2000; i++)
-        {
-            engine.Ingest(Side.Primary, frames[i + window], 0, TimeSpan.Zero);
-            engine.Ingest(Side.Secondary, frames[i], 0, TimeSpan.Zero);
-        }
+        int at = 1000;
 
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
-        Assert.Equal(2000 - window, sink.Released);
+        long allocated = FewestBytesAllocated(() =>
+        {
+            for (int end = at + 300; at < end; at++)
+            {
+                engine.Ingest(Side.Primary, frames[at + window], 0, TimeSpan.Zero);
+                engine.Ingest(Side.Secondary, frames[at], 0, TimeSpan.Zero);
+            }
+        });
+
+        Assert.Equal(0, allocated);
+        Assert.Equal(at - window, sink.Released);
     }
 }

@@ -9,4 +9,10 @@ internal sealed partial class EngineWorker
 
     [LoggerMessage(EventId = 2002, Level = LogLevel.Critical, Message = "Engine worker {Worker} stopped after an unexpected error")]
     private static partial void LogWorkerCrashed(ILogger logger, int worker, Exception exception);
+
+    [LoggerMessage(EventId = 2003, Level = LogLevel.Warning, Message = "Engine worker {Worker} holds {Bytes} bytes, over its cap of {Cap}: primary input paused until a checkpoint frees memory (a checkpoint was requested)")]
+    private static partial void LogPrimaryPaused(ILogger logger, int worker, long bytes, long cap);
+
+    [LoggerMessage(EventId = 2004, Level = LogLevel.Information, Message = "Engine worker {Worker} is below its memory cap again: primary input resumed")]
+    private static partial void LogPrimaryResumed(ILogger logger, int worker);
 }

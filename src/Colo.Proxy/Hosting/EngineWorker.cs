@@ -28,6 +28,8 @@ internal sealed partial class EngineWorker : IDisposable
     private readonly Thread _thread;
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Lock _engineLock = new();
+    private readonly ManualResetEventSlim _belowMemoryCap = new(true, spinCount: 0);
+    private bool _overMemoryCap;
     private readonly bool _inline;
     private bool _completing;
     private TimeSpan _lastAdvance;
@@ -179,8 +181,46 @@ internal sealed partial class EngineWorker : IDisposable
 
     private void RunCommands()
     {
+        bool ran = false;
         while (_commands.TryDequeue(out EngineWork? work))
+        {
             work.Execute(_engine, _clock());
+            ran = true;
+        }
+        // A checkpoint completion, failover or shutdown may have freed the engine's memory.
+        if (ran)
+            UpdateMemoryCap();
+    }
+
+    /// <summary>
+    /// True while the engine holds more than its memory cap (a checkpoint was requested): the primary's input pauses
+    /// (backpressure), since primary frames are never dropped; the secondary's frames go on being read and dropped.
+    /// </summary>
+    public bool OverMemoryCap => Volatile.Read(ref _overMemoryCap);
+
+    /// <summary>Blocks the calling input thread while <see cref="OverMemoryCap"/>; rechecks every 100 ms.</summary>
+    public void WaitBelowMemoryCap(CancellationToken cancellationToken)
+    {
+        if (!OverMemoryCap)
+            return;
+        LogPrimaryPaused(_logger, Index, _engine.BufferedBytes, _engine.Options.MaxBufferedBytes);
+        while (OverMemoryCap)
+        {
+            _belowMemoryCap.Wait(TimeSpan.FromMilliseconds(100), cancellationToken);
+        }
+        LogPrimaryResumed(_logger, Index);
+    }
+
+    private void UpdateMemoryCap()
+    {
+        bool over = !_engine.InFailover && _engine.BufferedBytes > _engine.Options.MaxBufferedBytes;
+        if (over == _overMemoryCap)
+            return;
+        Volatile.Write(ref _overMemoryCap, over);
+        if (over)
+            _belowMemoryCap.Reset();
+        else
+            _belowMemoryCap.Set();
     }
 
     private void Ingest(FrameBatch batch, TimeSpan now)
@@ -203,6 +243,7 @@ internal sealed partial class EngineWorker : IDisposable
         finally
         {
             FrameBatch.Return(batch);
+            UpdateMemoryCap();
         }
     }
 
@@ -222,5 +263,9 @@ internal sealed partial class EngineWorker : IDisposable
         }
     }
 
-    public void Dispose() => _signal.Dispose();
+    public void Dispose()
+    {
+        _signal.Dispose();
+        _belowMemoryCap.Dispose();
+    }
 }

@@ -42,6 +42,12 @@ internal sealed class InputHandler : IFrameHandler
 
     public async ValueTask OnReadCompletedAsync(CancellationToken cancellationToken)
     {
+        // Memory cap: the primary stops being read while a shard is over it (primary frames are never dropped).
+        if (_side == Side.Primary)
+        {
+            foreach (EngineWorker worker in _workers)
+                worker.WaitBelowMemoryCap(cancellationToken);
+        }
         for (int i = 0; i < _full.Count; i++)
             await _workers[_full[i].Shard].PostAsync(_full[i].Batch, cancellationToken).ConfigureAwait(false);
         _full.Clear();

@@ -1,0 +1,60 @@
+using Colo.Compare;
+using static Colo.Proxy.Tests.EndToEnd.TestFrames;
+
+namespace Colo.Proxy.Tests.EndToEnd;
+
+/// <summary>The engine's memory cap holds in serve: the primary is paused, never dropped, until a checkpoint frees memory.</summary>
+public class ProxyMemoryCapTests
+{
+    [Fact]
+    public async Task Serve_PrimaryFloodWithoutSecondary_PausesPrimaryAtCapAndResumesAfterCheckpoint()
+    {
+        const long cap = 64 * 1024;
+        const int frames = 2000;
+        await using var proxy = await ProxyHarness.StartAsync(o => o.Compare.MaxBufferedBytes = cap, tcp: true);
+        await using var notify = await proxy.ConnectAsync("notify_dev");
+        await using var primary = await proxy.ConnectAsync("primary_in");
+        await using var outdev = await proxy.ConnectAsync("outdev");
+        await Wait.UntilAsync(() => proxy.Host.Peers().Count(p => p.Value) >= 3, "peers connected");
+
+        // 2000 datagrams of 1 KB with no secondary: they can only wait. More than the kernel's socket buffers hold.
+        byte[][] sent = Enumerable.Range(0, frames)
+            .Select(i => Udp("10.0.0.2", 53, "10.0.0.1", 40000, BitConverter.GetBytes(i).Concat(new byte[1000]).ToArray()))
+            .ToArray();
+        Task sending = Task.Run(async () =>
+        {
+            foreach (byte[] frame in sent)
+                await primary.SendAsync(frame);
+        }, TestContext.Current.CancellationToken);
+
+        Assert.Equal("DO_CHECKPOINT", System.Text.Encoding.ASCII.GetString(await notify.ReceiveAsync()));
+        await Wait.UntilAsync(async () => (await proxy.Host.GetEngineSizeAsync()).BufferedBytes > cap, "the engine to pass its cap");
+        long paused = (await proxy.Host.GetCountersAsync()).PrimaryReceived;
+        await Task.Delay(300, TestContext.Current.CancellationToken);
+        EngineCounters whilePaused = await proxy.Host.GetCountersAsync();
+        Assert.Equal(paused, whilePaused.PrimaryReceived);
+        Assert.True(whilePaused.PrimaryReceived < frames, "the primary should be paused, not read to the end");
+        Assert.Equal(0, whilePaused.PrimaryDropped);
+
+        // Each checkpoint frees memory; the primary resumes until the cap is reached again. Answer until all went out.
+        var received = new List<byte[]>();
+        Task answering = Task.Run(async () =>
+        {
+            await notify.SendAsync(Ascii("COLO_CHECKPOINT"));
+            while (true)
+            {
+                await notify.ReceiveAsync(TimeSpan.FromSeconds(30));
+                await notify.SendAsync(Ascii("COLO_CHECKPOINT"));
+            }
+        }, TestContext.Current.CancellationToken);
+        while (received.Count < frames)
+            received.Add(await outdev.ReceiveAsync());
+        await sending;
+
+        Assert.Equal(sent, received);
+        EngineCounters after = await proxy.Host.GetCountersAsync();
+        Assert.True(after.IsBalanced);
+        Assert.Equal(frames, after.Released(ReleaseReason.Checkpoint));
+        Assert.False(answering.IsFaulted, answering.Exception?.ToString());
+    }
+}

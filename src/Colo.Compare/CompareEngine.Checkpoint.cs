@@ -22,14 +22,8 @@ public sealed partial class CompareEngine
         {
             if (!flow.Primary.IsEmpty)
             {
-                // A TCP queue is in sequence order, so its oldest frame need not be the head: find it. The scan is
-                // bounded by the memory cap and runs once per scan cycle.
-                ref PendingFrame oldest = ref flow.Primary.Head;
-                for (int i = 1; flow.IsTcp && i < flow.Primary.Count; i++)
-                {
-                    if (flow.Primary[i].Id < oldest.Id)
-                        oldest = ref flow.Primary[i];
-                }
+                // Bounded by the memory cap, and once per scan cycle.
+                ref PendingFrame oldest = ref flow.Primary[flow.OldestPrimaryIndex()];
                 if (now - oldest.Arrival > timeout && oldest.Id != flow.TimeoutReportedPrimaryId)
                 {
                     flow.TimeoutReportedPrimaryId = oldest.Id;

@@ -43,25 +43,8 @@ public sealed class EngineCounters
     /// <summary>A copy for other threads and reports.</summary>
     public EngineCounters Snapshot()
     {
-        var copy = new EngineCounters
-        {
-            PrimaryReceived = PrimaryReceived,
-            PrimaryQueued = PrimaryQueued,
-            SecondaryReceived = SecondaryReceived,
-            SecondaryMatched = SecondaryMatched,
-            SecondaryQueued = SecondaryQueued,
-            PrimaryBytesReceived = PrimaryBytesReceived,
-            SecondaryBytesReceived = SecondaryBytesReceived,
-            Divergences = Divergences,
-            CheckpointsCompleted = CheckpointsCompleted,
-            MalformedFrames = MalformedFrames,
-            FlowsCreated = FlowsCreated,
-            FlowsEvicted = FlowsEvicted,
-        };
-        ReleasedBy.CopyTo(copy.ReleasedBy, 0);
-        PrimaryDroppedBy.CopyTo(copy.PrimaryDroppedBy, 0);
-        SecondaryDroppedBy.CopyTo(copy.SecondaryDroppedBy, 0);
-        TriggersBy.CopyTo(copy.TriggersBy, 0);
+        var copy = new EngineCounters();
+        copy.Add(this);
         return copy;
     }
 

@@ -44,16 +44,28 @@ internal sealed class Flow
 
     public bool HasQueuedFrames => !Primary.IsEmpty || !Secondary.IsEmpty;
 
+    /// <summary>
+    /// Position of the primary frame that has waited longest. A datagram queue is in arrival order (the head); a TCP
+    /// queue is in sequence order, so a retransmission or reordering can put a newer frame ahead: scan it.
+    /// </summary>
+    public int OldestPrimaryIndex()
+    {
+        int oldest = 0;
+        for (int i = 1; IsTcp && i < Primary.Count; i++)
+        {
+            if (Primary[i].Id < Primary[oldest].Id)
+                oldest = i;
+        }
+        return oldest;
+    }
+
     public TimeSpan OldestArrival
     {
         get
         {
             TimeSpan oldest = TimeSpan.MaxValue;
-            for (int i = 0; i < Primary.Count; i++)
-            {
-                if (Primary[i].Arrival < oldest)
-                    oldest = Primary[i].Arrival;
-            }
+            if (!Primary.IsEmpty)
+                oldest = Primary[OldestPrimaryIndex()].Arrival;
             if (!Secondary.IsEmpty && Secondary.Head.Arrival < oldest)
                 oldest = Secondary.Head.Arrival;
             return oldest;

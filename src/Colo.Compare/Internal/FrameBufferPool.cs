@@ -25,10 +25,6 @@ internal sealed class FrameBufferPool
     /// <summary>Largest size served from the pool; larger requests get a fresh array.</summary>
     public static int MaxPooledLength => 1 << (MinClassShift + ClassCount - 1);
 
-    /// <summary>The array length <see cref="Rent"/> returns for <paramref name="minimumLength"/>.</summary>
-    public static int RoundUp(int minimumLength) =>
-        minimumLength > MaxPooledLength ? minimumLength : 1 << (MinClassShift + ClassOf(minimumLength));
-
     public byte[] Rent(int minimumLength)
     {
         if (minimumLength > MaxPooledLength)

@@ -32,9 +32,6 @@ internal sealed class StreamBuffer
         get => _count > 0 && _intervals[0].Start <= _base ? _intervals[0].End : _base;
     }
 
-    /// <summary>Highest present offset + 1 (== Base when empty).</summary>
-    public long HighestEnd => _count > 0 ? _intervals[_count - 1].End : _base;
-
     /// <summary>Sum of present bytes.</summary>
     public long PresentBytes
     {

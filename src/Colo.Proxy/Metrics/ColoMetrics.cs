@@ -13,10 +13,6 @@ public sealed class ColoMetrics
 {
     public const string MeterName = "ColoProxy";
 
-    private static readonly string[] ReleaseReasons = Enum.GetNames<ReleaseReason>().Select(ToTag).ToArray();
-    private static readonly string[] DropReasons = Enum.GetNames<DropReason>().Select(ToTag).ToArray();
-    private static readonly string[] CheckpointReasons = Enum.GetNames<CheckpointReason>().Select(ToTag).ToArray();
-    private static readonly string[] DivergenceKinds = Enum.GetNames<DivergenceKind>().Select(ToTag).ToArray();
 
     private readonly Counter<long> _checkpointsRequested;
     private readonly Counter<long> _checkpointsCompleted;
@@ -59,13 +55,13 @@ public sealed class ColoMetrics
         _releaseLatency.Record(latency.TotalSeconds);
 
     public void CheckpointRequested(CheckpointReason reason) =>
-        _checkpointsRequested.Add(1, new KeyValuePair<string, object?>("reason", CheckpointReasons[(int)reason]));
+        _checkpointsRequested.Add(1, new KeyValuePair<string, object?>("reason", ReasonNames.Of(reason)));
 
     public void CheckpointCompleted(string channel) =>
         _checkpointsCompleted.Add(1, new KeyValuePair<string, object?>("channel", channel));
 
     public void Diverged(DivergenceKind kind) =>
-        _divergences.Add(1, new KeyValuePair<string, object?>("kind", DivergenceKinds[(int)kind]));
+        _divergences.Add(1, new KeyValuePair<string, object?>("kind", ReasonNames.Of(kind)));
 
     public void Oversize(string channel) =>
         _oversize.Add(1, new KeyValuePair<string, object?>("channel", channel));
@@ -86,7 +82,7 @@ public sealed class ColoMetrics
         if (_counters?.Invoke() is not { } c)
             yield break;
         foreach (ReleaseReason reason in Enum.GetValues<ReleaseReason>())
-            yield return new Measurement<long>(c.Released(reason), new KeyValuePair<string, object?>("reason", ReleaseReasons[(int)reason]));
+            yield return new Measurement<long>(c.Released(reason), new KeyValuePair<string, object?>("reason", ReasonNames.Of(reason)));
     }
 
     private IEnumerable<Measurement<long>> ObserveDropped()
@@ -99,7 +95,7 @@ public sealed class ColoMetrics
             {
                 yield return new Measurement<long>(c.Dropped(side, reason),
                     new KeyValuePair<string, object?>("side", side == Side.Primary ? "primary" : "secondary"),
-                    new KeyValuePair<string, object?>("reason", DropReasons[(int)reason]));
+                    new KeyValuePair<string, object?>("reason", ReasonNames.Of(reason)));
             }
         }
     }
@@ -112,32 +108,11 @@ public sealed class ColoMetrics
             yield return new Measurement<long>(peer.Value ? 1 : 0, new KeyValuePair<string, object?>("channel", peer.Key));
     }
 
-    /// <summary>"QueueFull" -> "queue_full": the tag and JSON spelling of enum values.</summary>
-    public static string ToTag(string name)
-    {
-        var builder = new System.Text.StringBuilder(name.Length + 4);
-        for (int i = 0; i < name.Length; i++)
-        {
-            char c = name[i];
-            if (char.IsUpper(c))
-            {
-                if (i > 0)
-                    builder.Append('_');
-                builder.Append(char.ToLowerInvariant(c));
-            }
-            else
-            {
-                builder.Append(c);
-            }
-        }
-        return builder.ToString();
-    }
+    public static string Tag(ReleaseReason value) => ReasonNames.Of(value);
 
-    public static string Tag(ReleaseReason value) => ReleaseReasons[(int)value];
+    public static string Tag(DropReason value) => ReasonNames.Of(value);
 
-    public static string Tag(DropReason value) => DropReasons[(int)value];
+    public static string Tag(CheckpointReason value) => ReasonNames.Of(value);
 
-    public static string Tag(CheckpointReason value) => CheckpointReasons[(int)value];
-
-    public static string Tag(DivergenceKind value) => DivergenceKinds[(int)value];
+    public static string Tag(DivergenceKind value) => ReasonNames.Of(value);
 }

@@ -176,40 +176,12 @@ internal static class ReplayReportWriter
         return line.ToString();
     }
 
-    public static string ReasonName(CheckpointReason reason) => reason switch
-    {
-        CheckpointReason.Divergence => "divergence",
-        CheckpointReason.Timeout => "timeout",
-        CheckpointReason.QueueFull => "queue_full",
-        CheckpointReason.MemoryCap => "memory_cap",
-        CheckpointReason.FlowTableFull => "flow_table_full",
-        _ => reason.ToString(),
-    };
+    public static string ReasonName(CheckpointReason reason) => ReasonNames.Of(reason);
 
-    public static string DropName(DropReason reason) => reason switch
-    {
-        DropReason.NotCompared => "not_compared",
-        DropReason.Malformed => "malformed",
-        DropReason.Retransmission => "retransmission",
-        DropReason.Checkpoint => "checkpoint",
-        DropReason.Failover => "failover",
-        DropReason.Diverged => "diverged",
-        DropReason.MemoryCap => "memory_cap",
-        DropReason.Passthrough => "passthrough",
-        DropReason.Shutdown => "shutdown",
-        _ => reason.ToString(),
-    };
+    public static string DropName(DropReason reason) => ReasonNames.Of(reason);
 
-    private static string KindName(DivergenceKind kind) => kind switch
-    {
-        DivergenceKind.Payload => "payload",
-        DivergenceKind.Fin => "fin",
-        DivergenceKind.Reset => "rst",
-        DivergenceKind.Syn => "syn",
-        DivergenceKind.InconsistentRetransmission => "inconsistent_retransmission",
-        DivergenceKind.Datagram => "datagram",
-        _ => kind.ToString(),
-    };
+    /// <summary>As everywhere, except that replay's JSON has always spelled a reset divergence "rst" (docs/replay.md).</summary>
+    private static string KindName(DivergenceKind kind) => kind == DivergenceKind.Reset ? "rst" : ReasonNames.Of(kind);
 
     private static string SideName(Side side) => side == Side.Primary ? "primary" : "secondary";
 

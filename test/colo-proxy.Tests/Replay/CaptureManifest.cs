@@ -51,11 +51,14 @@ internal static class CaptureManifest
         }
     }
 
-    public static TheoryData<string> Names()
+    public static TheoryData<string> Names(string? verdict = null)
     {
         var data = new TheoryData<string>();
         foreach (CapturePair pair in Load())
-            data.Add(pair.Name);
+        {
+            if (verdict is null || pair.Verdict == verdict)
+                data.Add(pair.Name);
+        }
         return data;
     }
 

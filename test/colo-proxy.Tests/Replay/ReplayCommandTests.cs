@@ -16,6 +16,8 @@ public sealed class ReplayCommandTests : IDisposable
 
     public static TheoryData<string> Pairs => CaptureManifest.Names();
 
+    public static TheoryData<string> SamePairs => CaptureManifest.Names("same");
+
     [Theory]
     [MemberData(nameof(Pairs))]
     public void Run_CapturePair_VerdictAndFirstDivergenceAsManifestSays(string name)
@@ -46,12 +48,10 @@ public sealed class ReplayCommandTests : IDisposable
     }
 
     [Theory]
-    [MemberData(nameof(Pairs))]
+    [MemberData(nameof(SamePairs))]
     public void Run_SamePair_ReleasesEveryPrimaryFrameInPerFlowOrder(string name)
     {
         CapturePair pair = CaptureManifest.Get(name);
-        if (pair.Verdict != "same")
-            return;
         string output = Path.Combine(_temp, name + ".pcapng");
 
         ReplayResult result = ReplaySession.Run(new ReplayOptions { PrimaryPath = pair.PrimaryPath, SecondaryPath = pair.SecondaryPath, OutputPath = output });

@@ -11,7 +11,14 @@ public class ProxyMemoryCapTests
     {
         const long cap = 64 * 1024;
         const int frames = 2000;
-        await using var proxy = await ProxyHarness.StartAsync(o => o.Compare.MaxBufferedBytes = cap, tcp: true);
+        // Real clock with a short compare_timeout: the flood's last frames may stay under the cap, and then only the
+        // timeout asks for the checkpoint that releases them.
+        await using var proxy = await ProxyHarness.StartAsync(o =>
+        {
+            o.Compare.MaxBufferedBytes = cap;
+            o.Compare.CompareTimeout = TimeSpan.FromMilliseconds(200);
+            o.Compare.ExpiredScanCycle = TimeSpan.FromMilliseconds(100);
+        }, fakeTime: false, tcp: true);
         await using var notify = await proxy.ConnectAsync("notify_dev");
         await using var primary = await proxy.ConnectAsync("primary_in");
         await using var outdev = await proxy.ConnectAsync("outdev");
@@ -36,7 +43,7 @@ public class ProxyMemoryCapTests
         Assert.True(whilePaused.PrimaryReceived < frames, "the primary should be paused, not read to the end");
         Assert.Equal(0, whilePaused.PrimaryDropped);
 
-        // Each checkpoint frees memory; the primary resumes until the cap is reached again. Answer until all went out.
+        // Each checkpoint frees memory; the primary resumes until the cap (or a timeout) asks again. Answer every request.
         var received = new List<byte[]>();
         Task answering = Task.Run(async () =>
         {

@@ -72,11 +72,19 @@ public static class FrameCodec
     {
         int headerLength = HeaderLength(vnetHeader);
         Span<byte> span = writer.GetSpan(headerLength + frame.Length);
-        BinaryPrimitives.WriteUInt32BigEndian(span, (uint)frame.Length);
-        if (vnetHeader)
-            BinaryPrimitives.WriteUInt32BigEndian(span[LengthFieldLength..], (uint)vnetHeaderLength);
+        WriteHeader(span, frame.Length, vnetHeader, vnetHeaderLength);
         frame.CopyTo(span[headerLength..]);
         writer.Advance(headerLength + frame.Length);
+    }
+
+    /// <summary>Writes the words before a frame of <paramref name="frameLength"/> bytes; returns how many bytes that is.</summary>
+    public static int WriteHeader(Span<byte> destination, int frameLength, bool vnetHeader, int vnetHeaderLength)
+    {
+        BinaryPrimitives.WriteUInt32BigEndian(destination, (uint)frameLength);
+        if (!vnetHeader)
+            return LengthFieldLength;
+        BinaryPrimitives.WriteUInt32BigEndian(destination[LengthFieldLength..], (uint)vnetHeaderLength);
+        return LengthFieldLength + VnetFieldLength;
     }
 
     /// <summary>Writes a frame into a byte array (tests, notify messages).</summary>

@@ -4,7 +4,7 @@ namespace Colo.Proxy.Hosting;
 
 internal sealed partial class EngineWorker
 {
-    [LoggerMessage(EventId = 2001, Level = LogLevel.Error, Message = "Engine worker {Worker}: the engine failed (error {Count}); frames of this batch may be lost")]
+    [LoggerMessage(EventId = 2001, Level = LogLevel.Error, Message = "Engine worker {Worker}: the engine failed on a frame (error {Count}); that frame may be lost, the next frames are compared")]
     private static partial void LogIngestFailed(ILogger logger, int worker, long count, Exception exception);
 
     [LoggerMessage(EventId = 2002, Level = LogLevel.Critical, Message = "Engine worker {Worker} stopped after an unexpected error")]

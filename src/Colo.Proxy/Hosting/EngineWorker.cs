@@ -65,29 +65,43 @@ internal sealed partial class EngineWorker : IDisposable
     {
         if (_inline)
         {
-            IngestInline(batch);
+            IngestInline(batch, cancellationToken);
             return;
         }
+        // Backpressure: while outdev lags, hand over nothing more (the worker itself never waits for outdev).
+        _output.WaitForSpace(cancellationToken);
         if (!_frames.Writer.TryWrite(new WorkItem(batch, null)))
             await _frames.Writer.WriteAsync(new WorkItem(batch, null), cancellationToken).ConfigureAwait(false);
         _signal.Set();
     }
 
-    // Inline mode: the caller's thread runs the engine on the batch, then flushes (may block: backpressure).
-    private void IngestInline(FrameBatch batch)
+    // Inline mode: the caller's thread runs the engine on the batch, then sends what was released itself (outside the
+    // engine lock, so the other input can go on). While outdev lags it stops between frames and waits (backpressure).
+    private void IngestInline(FrameBatch batch, CancellationToken cancellationToken)
     {
-        lock (_engineLock)
+        try
         {
-            if (Volatile.Read(ref _completing))
+            int next = 0;
+            while (true)
             {
-                FrameBatch.Return(batch);
-                return;
+                lock (_engineLock)
+                {
+                    if (Volatile.Read(ref _completing))
+                        return;
+                    RunCommands();
+                    TimeSpan now = _clock();
+                    next = Ingest(batch, next, now, stopWhenOutputFull: true);
+                    Advance(now);
+                }
+                _output.Flush();
+                _output.WaitForSpace(cancellationToken);
+                if (next >= batch.Count)
+                    return;
             }
-            RunCommands();
-            TimeSpan now = _clock();
-            Ingest(batch, now);
-            Advance(now);
-            _output.Flush();
+        }
+        finally
+        {
+            FrameBatch.Return(batch);
         }
     }
 
@@ -144,7 +158,11 @@ internal sealed partial class EngineWorker : IDisposable
                     while (reader.TryRead(out WorkItem item))
                     {
                         if (item.Batch is { } batch)
-                            Ingest(batch, now);
+                        {
+                            for (int next = 0; next < batch.Count;)
+                                next = Ingest(batch, next, now, stopWhenOutputFull: false);
+                            FrameBatch.Return(batch);
+                        }
                         else
                             item.Work!.Execute(_engine, now);
                         // Commands stay prompt under load; the clock is read once per few batches.
@@ -223,28 +241,35 @@ internal sealed partial class EngineWorker : IDisposable
             _belowMemoryCap.Set();
     }
 
-    private void Ingest(FrameBatch batch, TimeSpan now)
+    /// <summary>
+    /// Runs the engine on the batch's frames from <paramref name="start"/>; with <paramref name="stopWhenOutputFull"/>
+    /// it stops after a frame that left the output over its capacity. Returns the index of the next frame to ingest.
+    /// </summary>
+    private int Ingest(FrameBatch batch, int start, TimeSpan now, bool stopWhenOutputFull)
     {
+        int i = start;
         try
         {
             Compare.Side side = batch.Side;
-            for (int i = 0; i < batch.Count; i++)
+            while (i < batch.Count)
             {
-                ReadOnlySpan<byte> frame = batch.Frame(i, out int vnet);
+                ReadOnlySpan<byte> frame = batch.Frame(i++, out int vnet);
                 _engine.Ingest(side, frame, vnet, now);
+                if (stopWhenOutputFull && _output.IsOverCapacity)
+                    break;
             }
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            // A broken engine invariant must not stop the proxy: log (rate-limited) and go on.
+            // A broken engine invariant must not stop the proxy: log (rate-limited) and go on with the next frame.
             if (_errors++ < 10 || _errors % 10000 == 0)
                 LogIngestFailed(_logger, Index, _errors, ex);
         }
         finally
         {
-            FrameBatch.Return(batch);
             UpdateMemoryCap();
         }
+        return i;
     }
 
     private void Advance(TimeSpan now)

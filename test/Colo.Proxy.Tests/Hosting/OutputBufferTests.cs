@@ -1,0 +1,281 @@
+using System.Buffers.Binary;
+using System.Net.Sockets;
+using Colo.Proxy.Endpoints;
+using Colo.Proxy.Hosting;
+using Colo.Proxy.Tests.EndToEnd;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Colo.Proxy.Tests.Hosting;
+
+/// <summary>
+/// The output buffer over real unix sockets: frames reach outdev whole and in order whoever sends them (the flushing
+/// thread or the pump), inputs wait while outdev lags, a peer that leaves mid-frame costs the next peer nothing.
+/// </summary>
+public sealed class OutputBufferTests : IDisposable
+{
+    private readonly string _directory = Directory.CreateTempSubdirectory("cpx-out-").FullName;
+    private int _sockets;
+
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
+
+    [Fact]
+    public async Task Flush_PeerConnected_DeliversEveryFrameWholeAndInOrder()
+    {
+        var output = new OutputBuffer(16 * 1024 * 1024, vnetHeader: false, NullLogger.Instance);
+        (PeerConnection connection, Socket peer) = Connect();
+        using var cts = new CancellationTokenSource();
+        Task pump = output.PumpAsync(connection, cts.Token);
+        byte[][] frames = Frames(2000, seed: 1);
+
+        foreach (byte[] frame in frames)
+        {
+            output.Write(frame, 0);
+            output.Flush();
+        }
+
+        Assert.Equal(frames, ReadFrames(peer, frames.Length, vnetHeader: false));
+        await StopAsync(cts, pump, connection, peer);
+    }
+
+    [Fact]
+    public async Task Write_FarMoreThanTheSocketHolds_PumpDeliversEverythingInOrder()
+    {
+        var output = new OutputBuffer(64 * 1024 * 1024, vnetHeader: true, NullLogger.Instance);
+        (PeerConnection connection, Socket peer) = Connect(sendBuffer: 8192);
+        using var cts = new CancellationTokenSource();
+        Task pump = output.PumpAsync(connection, cts.Token);
+        byte[][] frames = Frames(20000, seed: 2);
+
+        // 30 MB at once: the flushing thread meets a full socket and the pump takes over.
+        foreach (byte[] frame in frames)
+            output.Write(frame, frame.Length % 13);
+        output.Flush();
+
+        List<byte[]> received = ReadFrames(peer, frames.Length, vnetHeader: true, vnetLengths: out List<int> vnet);
+        Assert.Equal(frames, received);
+        Assert.Equal(frames.Select(f => f.Length % 13), vnet);
+        await StopAsync(cts, pump, connection, peer);
+    }
+
+    [Fact]
+    public async Task Flush_NoPeer_FramesWaitForTheNextPeer()
+    {
+        var output = new OutputBuffer(16 * 1024 * 1024, vnetHeader: false, NullLogger.Instance);
+        byte[][] frames = Frames(100, seed: 3);
+        foreach (byte[] frame in frames)
+            output.Write(frame, 0);
+        output.Flush();
+        Assert.Equal(frames.Sum(f => 4L + f.Length), output.BufferedBytes);
+
+        (PeerConnection connection, Socket peer) = Connect();
+        using var cts = new CancellationTokenSource();
+        Task pump = output.PumpAsync(connection, cts.Token);
+
+        Assert.Equal(frames, ReadFrames(peer, frames.Length, vnetHeader: false));
+        await StopAsync(cts, pump, connection, peer);
+    }
+
+    [Fact]
+    public async Task PeerLeavesMidFrame_NextPeerStartsWithThatFrameWhole()
+    {
+        var output = new OutputBuffer(16 * 1024 * 1024, vnetHeader: false, NullLogger.Instance);
+        (PeerConnection first, Socket firstPeer) = Connect(sendBuffer: 4096, receiveBuffer: 4096);
+        using var cts = new CancellationTokenSource();
+        Task firstPump = output.PumpAsync(first, cts.Token);
+        byte[][] frames = Frames(40, seed: 4, minLength: 20000, maxLength: 60000);
+        foreach (byte[] frame in frames)
+            output.Write(frame, 0);
+        output.Flush();
+
+        // The first peer takes a few bytes (so the kernel is in the middle of the first frame) and goes away.
+        await Wait.UntilAsync(() => output.BytesSent > 0, "the first bytes sent");
+        Assert.True(firstPeer.Receive(new byte[10]) > 0);
+        firstPeer.Close();
+        await firstPump.WaitAsync(Wait.Timeout, TestContext.Current.CancellationToken);
+        await first.DisposeAsync();
+
+        (PeerConnection second, Socket secondPeer) = Connect();
+        Task secondPump = output.PumpAsync(second, cts.Token);
+        List<byte[]> received = ReadFramesUntilIdle(secondPeer);
+
+        // A clean frame stream that is exactly the tail of what was written, starting with the interrupted frame.
+        Assert.NotEmpty(received);
+        int start = frames.Length - received.Count;
+        Assert.Equal(frames[start..], received);
+        Assert.Equal(1, output.ResentFrames);
+        await StopAsync(cts, secondPump, second, secondPeer);
+    }
+
+    [Fact]
+    public async Task WaitForSpace_OverCapacity_BlocksUntilOutdevDrains()
+    {
+        var output = new OutputBuffer(64 * 1024, vnetHeader: false, NullLogger.Instance);
+        byte[][] frames = Frames(200, seed: 5, minLength: 1000, maxLength: 1500);
+        foreach (byte[] frame in frames)
+            output.Write(frame, 0);
+        output.Flush();
+        Assert.True(output.IsOverCapacity);
+
+        Task waiting = Task.Factory.StartNew(() => output.WaitForSpace(CancellationToken.None),
+            CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        Task first = await Task.WhenAny(waiting, Task.Delay(300, TestContext.Current.CancellationToken));
+        Assert.NotSame(waiting, first);
+        Assert.Equal(1, output.Stalls);
+
+        (PeerConnection connection, Socket peer) = Connect();
+        using var cts = new CancellationTokenSource();
+        Task pump = output.PumpAsync(connection, cts.Token);
+        Assert.Equal(frames, ReadFrames(peer, frames.Length, vnetHeader: false));
+        await waiting.WaitAsync(Wait.Timeout, TestContext.Current.CancellationToken);
+        Assert.False(output.IsOverCapacity);
+        await StopAsync(cts, pump, connection, peer);
+    }
+
+    [Fact]
+    public async Task Complete_WithFramesBuffered_DrainedOnceThePeerHasThem()
+    {
+        var output = new OutputBuffer(16 * 1024 * 1024, vnetHeader: false, NullLogger.Instance);
+        byte[][] frames = Frames(50, seed: 6);
+        foreach (byte[] frame in frames)
+            output.Write(frame, 0);
+        output.Complete();
+        output.Write(frames[0], 0);
+        Assert.False(output.Drained.IsCompleted);
+
+        (PeerConnection connection, Socket peer) = Connect();
+        using var cts = new CancellationTokenSource();
+        Task pump = output.PumpAsync(connection, cts.Token);
+
+        Assert.Equal(frames, ReadFrames(peer, frames.Length, vnetHeader: false));
+        await output.Drained.WaitAsync(Wait.Timeout, TestContext.Current.CancellationToken);
+        Assert.Equal(frames.Length, output.FramesWritten);
+        await StopAsync(cts, pump, connection, peer);
+    }
+
+    [Fact]
+    public async Task WriteAndFlush_SteadyState_AllocatesNothing()
+    {
+        var output = new OutputBuffer(4 * 1024 * 1024, vnetHeader: false, NullLogger.Instance);
+        (PeerConnection connection, Socket peer) = Connect();
+        using var cts = new CancellationTokenSource();
+        Task pump = output.PumpAsync(connection, cts.Token);
+        var frame = new byte[1514];
+        const int FramesPerRound = 20000;
+        Task reader = Task.Factory.StartNew(() =>
+        {
+            var sink = new byte[256 * 1024];
+            long expected = 5L * FramesPerRound * (4 + frame.Length);
+            for (long got = 0; got < expected;)
+                got += peer.Receive(sink);
+        }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+
+        // Warm up (chunks are allocated once), then measure several rounds: a per-frame allocation fails every one.
+        long[] allocated = new long[5];
+        for (int round = 0; round < allocated.Length; round++)
+        {
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < FramesPerRound; i++)
+            {
+                output.Write(frame, 0);
+                if (i % 8 == 0)
+                {
+                    // As an input thread does after each read.
+                    output.Flush();
+                    output.WaitForSpace(CancellationToken.None);
+                }
+            }
+            output.Flush();
+            allocated[round] = GC.GetAllocatedBytesForCurrentThread() - before;
+            await Wait.UntilAsync(() => output.BufferedBytes == 0, "outdev to take the round");
+        }
+        await reader.WaitAsync(Wait.Timeout, TestContext.Current.CancellationToken);
+
+        Assert.True(allocated[1..].Min() < FramesPerRound / 100, $"allocated per round: {string.Join(", ", allocated)}");
+        await StopAsync(cts, pump, connection, peer);
+    }
+
+    private (PeerConnection Connection, Socket Peer) Connect(int sendBuffer = 0, int receiveBuffer = 0)
+    {
+        string path = Path.Combine(_directory, $"o{Interlocked.Increment(ref _sockets)}.sock");
+        using var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        listener.Bind(new UnixDomainSocketEndPoint(path));
+        listener.Listen(1);
+        var peer = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        if (receiveBuffer > 0)
+            peer.ReceiveBufferSize = receiveBuffer;
+        peer.Connect(new UnixDomainSocketEndPoint(path));
+        Socket accepted = listener.Accept();
+        if (sendBuffer > 0)
+            accepted.SendBufferSize = sendBuffer;
+        peer.ReceiveTimeout = (int)Wait.Timeout.TotalMilliseconds;
+        return (new PeerConnection("outdev", accepted), peer);
+    }
+
+    private static async Task StopAsync(CancellationTokenSource cts, Task pump, PeerConnection connection, Socket peer)
+    {
+        await cts.CancelAsync();
+        await pump.WaitAsync(Wait.Timeout);
+        await connection.DisposeAsync();
+        peer.Dispose();
+    }
+
+    private static byte[][] Frames(int count, int seed, int minLength = 1, int maxLength = 1514)
+    {
+        var random = new Random(seed);
+        return Enumerable.Range(0, count).Select(_ =>
+        {
+            var frame = new byte[random.Next(minLength, maxLength + 1)];
+            random.NextBytes(frame);
+            return frame;
+        }).ToArray();
+    }
+
+    private static List<byte[]> ReadFrames(Socket peer, int count, bool vnetHeader) =>
+        ReadFrames(peer, count, vnetHeader, out _);
+
+    private static List<byte[]> ReadFrames(Socket peer, int count, bool vnetHeader, out List<int> vnetLengths)
+    {
+        var frames = new List<byte[]>(count);
+        vnetLengths = new List<int>(count);
+        int headerLength = vnetHeader ? 8 : 4;
+        var header = new byte[headerLength];
+        for (int i = 0; i < count; i++)
+        {
+            ReadExactly(peer, header);
+            var frame = new byte[BinaryPrimitives.ReadInt32BigEndian(header)];
+            if (vnetHeader)
+                vnetLengths.Add(BinaryPrimitives.ReadInt32BigEndian(header.AsSpan(4)));
+            ReadExactly(peer, frame);
+            frames.Add(frame);
+        }
+        return frames;
+    }
+
+    /// <summary>Reads whole frames until nothing more arrives for half a second; a torn frame fails the test.</summary>
+    private static List<byte[]> ReadFramesUntilIdle(Socket peer)
+    {
+        var frames = new List<byte[]>();
+        var header = new byte[4];
+        while (peer.Poll(500_000, SelectMode.SelectRead))
+        {
+            ReadExactly(peer, header);
+            int length = BinaryPrimitives.ReadInt32BigEndian(header);
+            Assert.InRange(length, 1, 60000);
+            var frame = new byte[length];
+            ReadExactly(peer, frame);
+            frames.Add(frame);
+        }
+        return frames;
+    }
+
+    private static void ReadExactly(Socket socket, Span<byte> destination)
+    {
+        while (!destination.IsEmpty)
+        {
+            int read = socket.Receive(destination);
+            if (read == 0)
+                throw new EndOfStreamException("outdev closed");
+            destination = destination[read..];
+        }
+    }
+}

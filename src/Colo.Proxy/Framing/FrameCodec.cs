@@ -67,6 +67,31 @@ public static class FrameCodec
         return true;
     }
 
+    /// <summary>
+    /// Reads one frame header from a contiguous <paramref name="buffer"/>: false when it holds no complete frame. On
+    /// success the frame is the <paramref name="frameLength"/> bytes after <see cref="HeaderLength"/>. Throws
+    /// <see cref="FrameTooLargeException"/> like the sequence overload.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool TryReadFrame(ReadOnlySpan<byte> buffer, bool vnetHeader, int maxFrameLength, out int frameLength,
+        out int vnetHeaderLength)
+    {
+        int headerLength = HeaderLength(vnetHeader);
+        frameLength = 0;
+        vnetHeaderLength = 0;
+        if (buffer.Length < headerLength)
+            return false;
+        uint length = BinaryPrimitives.ReadUInt32BigEndian(buffer);
+        if (length > (uint)maxFrameLength)
+            ThrowFrameTooLarge(length, maxFrameLength);
+        if (vnetHeader)
+            vnetHeaderLength = (int)Math.Min(BinaryPrimitives.ReadUInt32BigEndian(buffer[LengthFieldLength..]), int.MaxValue);
+        if ((uint)(buffer.Length - headerLength) < length)
+            return false;
+        frameLength = (int)length;
+        return true;
+    }
+
     /// <summary>Writes one framed frame (the vnet word only when <paramref name="vnetHeader"/>).</summary>
     public static void WriteFrame(IBufferWriter<byte> writer, ReadOnlySpan<byte> frame, bool vnetHeader, int vnetHeaderLength)
     {

@@ -107,16 +107,22 @@ public sealed class FrameReader
                 }
                 end += received;
 
-                var data = new ReadOnlySequence<byte>(buffer, 0, end);
-                bool oversize = !ParseFrames(ref data, handler);
-                int consumed = end - (int)data.Length;
-
-                // Frames before an oversize length word in the same read are good: hand them on first.
-                ValueTask completed = handler.OnReadCompletedAsync(cancellationToken);
-                if (completed.IsCompletedSuccessfully)
-                    completed.GetAwaiter().GetResult();
-                else
-                    completed.AsTask().GetAwaiter().GetResult();
+                int consumed = 0;
+                bool oversize;
+                try
+                {
+                    oversize = !ParseFrames(buffer.AsSpan(0, end), handler, ref consumed);
+                }
+                finally
+                {
+                    // Frames before an oversize length word in the same read are good: hand them on first. Always
+                    // called after OnFrame calls, so a handler may hold a lock from its first frame to here.
+                    ValueTask completed = handler.OnReadCompletedAsync(cancellationToken);
+                    if (completed.IsCompletedSuccessfully)
+                        completed.GetAwaiter().GetResult();
+                    else
+                        completed.AsTask().GetAwaiter().GetResult();
+                }
                 if (oversize)
                     return FrameReadResult.Oversize;
                 if (cancellationToken.IsCancellationRequested)
@@ -132,6 +138,35 @@ public sealed class FrameReader
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    // The blocking loop's parser: frames straight from the receive buffer, no sequence, no copy. Returns false on an
+    // oversize length word; consumed is the end of the last complete frame.
+    private bool ParseFrames<THandler>(ReadOnlySpan<byte> data, THandler handler, ref int consumed)
+        where THandler : IFrameHandler
+    {
+        int headerLength = FrameCodec.HeaderLength(_vnetHeader);
+        try
+        {
+            while (FrameCodec.TryReadFrame(data[consumed..], _vnetHeader, _maxFrameLength, out int length, out int vnet))
+            {
+                int start = consumed + headerLength;
+                consumed = start + length;
+                if (length == 0)
+                {
+                    EmptyFrames++;
+                    continue;
+                }
+                Frames++;
+                handler.OnFrame(data.Slice(start, length), vnet);
+            }
+            return true;
+        }
+        catch (FrameTooLargeException ex)
+        {
+            OversizeLength = ex.Length;
+            return false;
         }
     }
 

@@ -33,6 +33,7 @@ internal sealed partial class EngineWorker : IDisposable
     private readonly bool _inline;
     private bool _completing;
     private TimeSpan _lastAdvance;
+    private TimeSpan _inlineNow;
     private long _errors;
 
     public EngineWorker(int index, CompareEngine engine, Func<TimeSpan> clock, OutputBuffer output, TimeSpan tickInterval, ILogger logger, bool inline = false)
@@ -55,19 +56,17 @@ internal sealed partial class EngineWorker : IDisposable
 
     public int Index { get; }
 
+    /// <summary>Where this worker's engine releases frames.</summary>
+    public OutputBuffer Output => _output;
+
     /// <summary>Completes when the thread has exited.</summary>
     public Task Stopped => _stopped.Task;
 
     public void Start() => _thread.Start();
 
-    /// <summary>Hands a batch over; waits while the queue is full.</summary>
+    /// <summary>Hands a batch over (workers mode); waits while the queue is full or outdev lags.</summary>
     public async ValueTask PostAsync(FrameBatch batch, CancellationToken cancellationToken)
     {
-        if (_inline)
-        {
-            IngestInline(batch, cancellationToken);
-            return;
-        }
         // Backpressure: while outdev lags, hand over nothing more (the worker itself never waits for outdev).
         _output.WaitForSpace(cancellationToken);
         if (!_frames.Writer.TryWrite(new WorkItem(batch, null)))
@@ -75,34 +74,65 @@ internal sealed partial class EngineWorker : IDisposable
         _signal.Set();
     }
 
-    // Inline mode: the caller's thread runs the engine on the batch, then sends what was released itself (outside the
-    // engine lock, so the other input can go on). While outdev lags it stops between frames and waits (backpressure).
-    private void IngestInline(FrameBatch batch, CancellationToken cancellationToken)
+    /// <summary>True when input threads run this worker's engine themselves (one worker).</summary>
+    public bool IsInline => _inline;
+
+    /// <summary>
+    /// Inline mode: the calling input thread ingests one frame straight from its receive buffer (no copy). The engine
+    /// lock is taken at the first frame of a read (<paramref name="holding"/> tracks it) and kept until
+    /// <see cref="EndInlineRead"/>, so a read costs one lock hand-over, not one per frame. While outdev lags the lock is
+    /// let go, what was released is sent, and the thread waits for room (backpressure).
+    /// </summary>
+    public void IngestInline(Compare.Side side, ReadOnlySpan<byte> frame, int vnetHeaderLength, ref bool holding, CancellationToken cancellationToken)
     {
+        if (!holding)
+        {
+            _engineLock.Enter();
+            if (Volatile.Read(ref _completing))
+            {
+                // Shutting down: the engines were flushed; frames read after that are not compared.
+                _engineLock.Exit();
+                return;
+            }
+            holding = true;
+            RunCommands();
+            _inlineNow = _clock();
+        }
         try
         {
-            int next = 0;
-            while (true)
+            _engine.Ingest(side, frame, vnetHeaderLength, _inlineNow);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // A broken engine invariant must not stop the proxy: log (rate-limited) and go on with the next frame.
+            if (_errors++ < 10 || _errors % 10000 == 0)
+                LogIngestFailed(_logger, Index, _errors, ex);
+        }
+        if (_output.IsOverCapacity)
+        {
+            EndInlineRead(ref holding);
+            _output.WaitForSpace(cancellationToken);
+        }
+    }
+
+    /// <summary>Inline mode: the read's frames are ingested; lets the engine lock go and sends what was released.</summary>
+    public void EndInlineRead(ref bool holding)
+    {
+        if (holding)
+        {
+            holding = false;
+            try
             {
-                lock (_engineLock)
-                {
-                    if (Volatile.Read(ref _completing))
-                        return;
-                    RunCommands();
-                    TimeSpan now = _clock();
-                    next = Ingest(batch, next, now, stopWhenOutputFull: true);
-                    Advance(now);
-                }
-                _output.Flush();
-                _output.WaitForSpace(cancellationToken);
-                if (next >= batch.Count)
-                    return;
+                Advance(_inlineNow);
+                UpdateMemoryCap();
+            }
+            finally
+            {
+                _engineLock.Exit();
             }
         }
-        finally
-        {
-            FrameBatch.Return(batch);
-        }
+        // Outside the engine lock, so the other input can go on while this thread sends.
+        _output.Flush();
     }
 
     /// <summary>Runs <paramref name="action"/> on the worker, ahead of queued frames.</summary>
@@ -160,7 +190,7 @@ internal sealed partial class EngineWorker : IDisposable
                         if (item.Batch is { } batch)
                         {
                             for (int next = 0; next < batch.Count;)
-                                next = Ingest(batch, next, now, stopWhenOutputFull: false);
+                                next = Ingest(batch, next, now);
                             FrameBatch.Return(batch);
                         }
                         else
@@ -242,10 +272,10 @@ internal sealed partial class EngineWorker : IDisposable
     }
 
     /// <summary>
-    /// Runs the engine on the batch's frames from <paramref name="start"/>; with <paramref name="stopWhenOutputFull"/>
-    /// it stops after a frame that left the output over its capacity. Returns the index of the next frame to ingest.
+    /// Runs the engine on the batch's frames from <paramref name="start"/>. Returns the index of the next frame to
+    /// ingest: the batch's end, or the frame after one that made the engine throw.
     /// </summary>
-    private int Ingest(FrameBatch batch, int start, TimeSpan now, bool stopWhenOutputFull)
+    private int Ingest(FrameBatch batch, int start, TimeSpan now)
     {
         int i = start;
         try
@@ -255,8 +285,6 @@ internal sealed partial class EngineWorker : IDisposable
             {
                 ReadOnlySpan<byte> frame = batch.Frame(i++, out int vnet);
                 _engine.Ingest(side, frame, vnet, now);
-                if (stopWhenOutputFull && _output.IsOverCapacity)
-                    break;
             }
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)

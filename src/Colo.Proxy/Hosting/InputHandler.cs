@@ -6,30 +6,42 @@ using Colo.Proxy.Framing;
 namespace Colo.Proxy.Hosting;
 
 /// <summary>
-/// Receives one side's frames from a connection and hands them to the engine shards in batches. Flows are spread by
-/// address pair, protocol and VLAN ids (not ports: IP fragments carry none and must reach the shard of their flow);
-/// non-IP and malformed frames go to shard 0. Each shard's batches are posted in arrival order.
+/// Receives one side's frames from a connection. With one worker running inline, each frame goes straight from the
+/// receive buffer into the engine (the engine lock held from a read's first frame to its end). Otherwise frames are
+/// copied into batches per engine shard: flows are spread by address pair, protocol and VLAN ids (not ports: IP
+/// fragments carry none and must reach the shard of their flow); non-IP and malformed frames go to shard 0. Each
+/// shard's batches are posted in arrival order.
 /// </summary>
 internal sealed class InputHandler : IFrameHandler
 {
     private readonly Side _side;
     private readonly EngineWorker[] _workers;
+    private readonly EngineWorker? _inline;
     private readonly FrameBatch?[] _current;
     private readonly List<(int Shard, FrameBatch Batch)> _full = new(16);
     private readonly InputStats _stats;
+    private readonly CancellationToken _cancellationToken;
+    private bool _holdingEngine;
 
-    public InputHandler(Side side, EngineWorker[] workers, InputStats stats)
+    public InputHandler(Side side, EngineWorker[] workers, InputStats stats, CancellationToken cancellationToken = default)
     {
         _side = side;
         _stats = stats;
         _workers = workers;
+        _inline = workers is [{ IsInline: true } only] ? only : null;
         _current = new FrameBatch?[workers.Length];
+        _cancellationToken = cancellationToken;
     }
 
     public void OnFrame(ReadOnlySpan<byte> frame, int vnetHeaderLength)
     {
         // One connection per side at a time: a single writer.
         Volatile.Write(ref _stats.Frames, _stats.Frames + 1);
+        if (_inline is { } worker)
+        {
+            worker.IngestInline(_side, frame, vnetHeaderLength, ref _holdingEngine, _cancellationToken);
+            return;
+        }
         int shard = _workers.Length == 1 ? 0 : ShardOf(frame, vnetHeaderLength, _workers.Length);
         FrameBatch batch = _current[shard] ??= FrameBatch.Rent(_side);
         if (!batch.TryAdd(frame, vnetHeaderLength))
@@ -42,6 +54,15 @@ internal sealed class InputHandler : IFrameHandler
 
     public async ValueTask OnReadCompletedAsync(CancellationToken cancellationToken)
     {
+        if (_inline is { } inline)
+        {
+            inline.EndInlineRead(ref _holdingEngine);
+            // Outdev lags, or the engine is over its memory cap: read nothing more until that passes.
+            inline.Output.WaitForSpace(cancellationToken);
+            if (_side == Side.Primary)
+                inline.WaitBelowMemoryCap(cancellationToken);
+            return;
+        }
         // Memory cap: the primary stops being read while a shard is over it (primary frames are never dropped).
         if (_side == Side.Primary)
         {

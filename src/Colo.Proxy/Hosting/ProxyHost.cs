@@ -202,7 +202,7 @@ public sealed partial class ProxyHost : ICheckpointEvents, IAsyncDisposable
     private async Task ServeInputAsync(Side side, SocketEndpoint endpoint, InputStats stats, PeerConnection connection, CancellationToken cancellationToken)
     {
         var reader = new FrameReader(_options.VnetHdrSupport, _options.MaxFrameLength);
-        var handler = new InputHandler(side, _workers, stats);
+        var handler = new InputHandler(side, _workers, stats, cancellationToken);
         try
         {
             FrameReadResult result = await ReadOnInputThreadAsync(side, reader, handler, connection, cancellationToken).ConfigureAwait(false);

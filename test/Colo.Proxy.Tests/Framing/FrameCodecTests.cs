@@ -27,6 +27,30 @@ public class FrameCodecTests
         }
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void TryReadFrameSpan_EveryPrefix_CompleteOnlyWithTheWholeFrame(bool vnet)
+    {
+        byte[] wire = FrameCodec.Encode(Payload, vnet, 4);
+        for (int length = 0; length < wire.Length; length++)
+            Assert.False(FrameCodec.TryReadFrame(wire.AsSpan(0, length), vnet, 100, out _, out _));
+
+        Assert.True(FrameCodec.TryReadFrame(wire, vnet, 100, out int frameLength, out int vnetLength));
+        Assert.Equal(Payload, wire.AsSpan(FrameCodec.HeaderLength(vnet), frameLength).ToArray());
+        Assert.Equal(vnet ? 4 : 0, vnetLength);
+    }
+
+    [Fact]
+    public void TryReadFrameSpan_LengthAboveMaximum_ThrowsWithTheValue()
+    {
+        byte[] wire = FrameCodec.Encode(new byte[101]);
+
+        var ex = Assert.Throws<FrameTooLargeException>(() => FrameCodec.TryReadFrame(wire.AsSpan(0, 4), false, 100, out _, out _));
+
+        Assert.Equal(101u, ex.Length);
+    }
+
     [Fact]
     public void TryReadFrame_Incomplete_ConsumesNothing()
     {

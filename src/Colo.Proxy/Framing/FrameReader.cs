@@ -12,7 +12,7 @@ namespace Colo.Proxy.Framing;
 public sealed class FrameReader
 {
     // Receive buffer of the blocking loop: many frames per system call.
-    private const int BlockingBufferLength = 256 * 1024;
+    private const int BlockingBufferLength = 1024 * 1024;
 
     private readonly bool _vnetHeader;
     private readonly int _maxFrameLength;

@@ -7,7 +7,7 @@ using Microsoft.Extensions.Logging;
 namespace Colo.Proxy.Hosting;
 
 /// <summary>
-/// Released frames on their way to outdev: framed bytes in a queue of 64 KiB chunks that are recycled (no allocation
+/// Released frames on their way to outdev: framed bytes in a queue of 256 KiB chunks that are recycled (no allocation
 /// once warm). Engines append under a lock (several shards share the buffer; each shard appends in its release order,
 /// so no flow is reordered) and then <see cref="Flush"/>: the flushing thread sends what it can at once with a
 /// non-blocking send, so a released frame usually costs one system call and no thread wake-up. Only when the socket is
@@ -21,9 +21,12 @@ namespace Colo.Proxy.Hosting;
 /// </summary>
 internal sealed partial class OutputBuffer
 {
-    private const int ChunkShift = 16;
+    // 256 KiB: one send system call carries ~170 full-size frames.
+    private const int ChunkShift = 18;
     private const int ChunkSize = 1 << ChunkShift;
     private const int ChunkMask = ChunkSize - 1;
+
+    private const long SpareSlackBytes = 8L * 1024 * 1024;
 
     // Unflushed bytes after which an append makes them visible to the pump (a long checkpoint release starts moving).
     private const int CommitThreshold = ChunkSize;
@@ -67,8 +70,8 @@ internal sealed partial class OutputBuffer
         _headerLength = FrameCodec.HeaderLength(vnetHeader);
         _logger = logger;
         // Keep enough chunks for a full buffer plus what may be appended past it before the inputs pause (with
-        // --workers N, the batches already queued to workers: up to 4 MiB each).
-        _maxSpareChunks = (int)Math.Min(int.MaxValue, capacity / ChunkSize + 128);
+        // --workers N, the batches already queued to workers: a few MiB each).
+        _maxSpareChunks = (int)Math.Min(int.MaxValue, (capacity + SpareSlackBytes) / ChunkSize + 1);
     }
 
     /// <summary>Bytes above which input threads wait in <see cref="WaitForSpace"/>.</summary>

@@ -91,6 +91,7 @@ internal static class ControlCommands
                     w.WriteNumber("frames", host.FramesReleasedToOutput);
                     w.WriteNumber("buffered-bytes", host.OutputBufferedBytes);
                     w.WriteNumber("stalls", host.OutputStalls);
+                    w.WriteNumber("resent", host.OutputResentFrames);
                     w.WriteEndObject();
                     w.WriteEndObject();
                     WriteProcess(w);

@@ -288,6 +288,8 @@ public sealed partial class ProxyHost : ICheckpointEvents, IAsyncDisposable
 
     internal long OutputStalls => _output.Stalls;
 
+    internal long OutputResentFrames => _output.ResentFrames;
+
     internal long CheckpointsCompleted => Interlocked.Read(ref _checkpointsCompleted);
 
     // ---- engine callbacks (worker threads) ----

@@ -105,6 +105,9 @@ public class ControlSocketTests
         Assert.Equal(1, stats.GetProperty("secondary").GetProperty("matched").GetInt64());
         Assert.True(stats.GetProperty("balanced").GetBoolean());
         Assert.Equal(2, stats.GetProperty("transport").GetProperty("primary_in").GetProperty("frames").GetInt64());
+        JsonElement outdev = stats.GetProperty("transport").GetProperty("outdev");
+        Assert.Equal(1, outdev.GetProperty("frames").GetInt64());
+        Assert.Equal(0, outdev.GetProperty("resent").GetInt64());
     }
 
     [Fact]

@@ -7,11 +7,12 @@ namespace Colo.Proxy.Hosting;
 
 /// <summary>
 /// A dedicated thread that owns one <see cref="CompareEngine"/> (engines are single-threaded: one thread at a time
-/// touches it, under the worker's engine lock). Inputs hand it batches through a bounded queue (a full queue makes the
-/// input wait: backpressure); commands go through a second, unbounded queue that is served first, so a checkpoint
-/// completion is not stuck behind frames. In inline mode (one worker) the input threads run the engine on their
-/// batches themselves, under the same lock, which saves a thread hop and a wake-up per read; the worker thread then
-/// only serves commands, ordered work and clock ticks.
+/// touches it, under the worker's engine lock). With several workers, inputs hand it batches of its shard's frames:
+/// ingested by the input thread itself when the worker is idle and the lock free, otherwise through a bounded queue
+/// (a full queue makes the input wait: backpressure). Commands go through a second, unbounded queue that is served
+/// first, so a checkpoint completion is not stuck behind frames. In inline mode (one worker) the input threads run
+/// the engine on the frames in their receive buffers, under the same lock, with no copy, thread hop or wake-up; the
+/// worker thread then only serves commands, ordered work and clock ticks.
 /// </summary>
 internal sealed partial class EngineWorker : IDisposable
 {
@@ -34,6 +35,7 @@ internal sealed partial class EngineWorker : IDisposable
     private bool _completing;
     private TimeSpan _lastAdvance;
     private TimeSpan _inlineNow;
+    private int _queuedBatches;
     private long _errors;
 
     public EngineWorker(int index, CompareEngine engine, Func<TimeSpan> clock, OutputBuffer output, TimeSpan tickInterval, ILogger logger, bool inline = false)
@@ -64,11 +66,21 @@ internal sealed partial class EngineWorker : IDisposable
 
     public void Start() => _thread.Start();
 
-    /// <summary>Hands a batch over (workers mode); waits while the queue is full or outdev lags.</summary>
+    /// <summary>
+    /// Hands a batch over (workers mode). When the worker has nothing queued and no other thread holds the engine, the
+    /// calling input thread ingests it at once (no thread hop, no wake-up: the common case at moderate rates; the caller
+    /// then flushes the output). Otherwise it is queued for the worker thread (under load the workers run the shards in
+    /// parallel while the inputs read and parse), after waiting while the queue is full or outdev lags.
+    /// </summary>
     public async ValueTask PostAsync(FrameBatch batch, CancellationToken cancellationToken)
     {
+        // Inline only while the worker has nothing queued (from either side): frames of a side then reach the engine in
+        // arrival order, and under load the worker keeps the engine busy while the inputs read and parse.
+        if (Volatile.Read(ref _queuedBatches) == 0 && TryIngestBatch(batch))
+            return;
         // Backpressure: while outdev lags, hand over nothing more (the worker itself never waits for outdev).
         _output.WaitForSpace(cancellationToken);
+        Interlocked.Increment(ref _queuedBatches);
         if (!_frames.Writer.TryWrite(new WorkItem(batch, null)))
             await _frames.Writer.WriteAsync(new WorkItem(batch, null), cancellationToken).ConfigureAwait(false);
         _signal.Set();
@@ -113,6 +125,34 @@ internal sealed partial class EngineWorker : IDisposable
             EndInlineRead(ref holding);
             _output.WaitForSpace(cancellationToken);
         }
+    }
+
+    /// <summary>
+    /// The calling input thread ingests a batch under the engine lock, then the batch goes back to the pool. Returns
+    /// false at once (the batch still the caller's) when another thread holds the lock.
+    /// </summary>
+    private bool TryIngestBatch(FrameBatch batch)
+    {
+        if (!_engineLock.TryEnter())
+            return false;
+        try
+        {
+            // Shutting down: the engines were flushed; frames read after that are not compared.
+            if (!Volatile.Read(ref _completing))
+            {
+                RunCommands();
+                TimeSpan now = _clock();
+                for (int next = 0; next < batch.Count;)
+                    next = Ingest(batch, next, now);
+                Advance(now);
+            }
+        }
+        finally
+        {
+            _engineLock.Exit();
+        }
+        FrameBatch.Return(batch);
+        return true;
     }
 
     /// <summary>Inline mode: the read's frames are ingested; lets the engine lock go and sends what was released.</summary>
@@ -191,6 +231,8 @@ internal sealed partial class EngineWorker : IDisposable
                         {
                             for (int next = 0; next < batch.Count;)
                                 next = Ingest(batch, next, now);
+                            // Still under the engine lock: an input that sees 0 may ingest its next batch itself.
+                            Interlocked.Decrement(ref _queuedBatches);
                             FrameBatch.Return(batch);
                         }
                         else

@@ -80,6 +80,8 @@ internal sealed class InputHandler : IFrameHandler
                 await _workers[shard].PostAsync(batch, cancellationToken).ConfigureAwait(false);
             }
         }
+        // Batches this thread ingested itself released frames: send them from here.
+        _workers[0].Output.Flush();
     }
 
     /// <summary>Returns unposted batches to the pool (the connection ended before they could be handed over).</summary>

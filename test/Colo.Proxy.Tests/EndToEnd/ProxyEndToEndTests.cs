@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
 using Colo.Compare;
@@ -403,6 +404,73 @@ public class ProxyEndToEndTests
             received[dst] = index + 1;
         }
         Assert.True((await proxy.Host.GetCountersAsync()).IsBalanced);
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public async Task Serve_TcpBurstsResegmented_EveryPrimaryFrameReleasedOnceInFlowOrder(int workers)
+    {
+        // Large writes on both sides: reads of many frames, several batches per shard, so with several workers some
+        // batches are ingested by the input threads and some queued to the workers; order must hold either way.
+        await using var proxy = await ProxyHarness.StartAsync(o => o.Workers = workers);
+        await using var primary = await proxy.ConnectAsync("primary_in");
+        await using var secondary = await proxy.ConnectAsync("secondary_in");
+        await using var outdev = await proxy.ConnectAsync("outdev");
+        const int Flows = 16;
+        const int SegmentsPerFlow = 300;
+        const int Payload = 1000;
+        var random = new Random(42);
+        var expected = new Dictionary<ushort, List<byte[]>>();
+        using var primaryWire = new MemoryStream();
+        using var secondaryWire = new MemoryStream();
+        for (int segment = 0; segment < SegmentsPerFlow; segment++)
+        {
+            for (ushort flow = 0; flow < Flows; flow++)
+            {
+                ushort port = (ushort)(40000 + flow);
+                uint seq = 1000u + (uint)(segment * Payload);
+                byte[] payload = StreamBytes(flow, segment * Payload, Payload);
+                byte[] frame = Tcp(Guest, 80, Client, port, seq, 1, payload);
+                (expected.TryGetValue(port, out var list) ? list : expected[port] = []).Add(frame);
+                primaryWire.Write(FrameCodec.Encode(frame));
+                // The secondary cuts the same bytes at another place.
+                int cut = random.Next(1, Payload);
+                secondaryWire.Write(FrameCodec.Encode(Tcp(Guest, 80, Client, port, seq, 1, payload.AsSpan(0, cut), ipId: 7)));
+                secondaryWire.Write(FrameCodec.Encode(Tcp(Guest, 80, Client, port, seq + (uint)cut, 1, payload.AsSpan(cut), ipId: 8)));
+                // A datagram flow beside it: released in arrival order, so any reordering of a side's frames shows.
+                byte[] datagram = Udp(Guest, 53, Client, (ushort)(port + 1000), payload.AsSpan(0, 100));
+                (expected.TryGetValue((ushort)(port + 1000), out var datagrams) ? datagrams : expected[(ushort)(port + 1000)] = []).Add(datagram);
+                primaryWire.Write(FrameCodec.Encode(datagram));
+                secondaryWire.Write(FrameCodec.Encode(datagram));
+            }
+        }
+
+        Task sending = Task.WhenAll(primary.SendRawAsync(primaryWire.ToArray()), secondary.SendRawAsync(secondaryWire.ToArray()));
+        var next = new Dictionary<ushort, int>();
+        for (int i = 0; i < 2 * Flows * SegmentsPerFlow; i++)
+        {
+            byte[] frame = await outdev.ReceiveAsync();
+            ushort port = BinaryPrimitives.ReadUInt16BigEndian(frame.AsSpan(14 + 20 + 2));
+            int index = next.GetValueOrDefault(port);
+            Assert.Equal(expected[port][index], frame);
+            next[port] = index + 1;
+        }
+        await sending;
+
+        EngineCounters counters = await proxy.Host.GetCountersAsync();
+        Assert.Equal(2 * Flows * SegmentsPerFlow, counters.Released(ReleaseReason.Compared));
+        Assert.Equal(0, counters.PrimaryQueued);
+        Assert.True(counters.IsBalanced);
+    }
+
+    private static byte[] StreamBytes(int flow, int offset, int length)
+    {
+        var bytes = new byte[length];
+        for (int i = 0; i < length; i++)
+            bytes[i] = (byte)((offset + i) * 31 + flow * 7);
+        return bytes;
     }
 
     [Fact]

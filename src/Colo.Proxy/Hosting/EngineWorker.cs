@@ -26,6 +26,7 @@ internal sealed partial class EngineWorker : IDisposable
     private readonly Channel<WorkItem> _frames;
     private readonly ConcurrentQueue<EngineWork> _commands = new();
     private readonly ManualResetEventSlim _signal = new(false, spinCount: 0);
+    private readonly ManualResetEventSlim _queueSpace = new(true, spinCount: 0);
     private readonly Thread _thread;
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Lock _engineLock = new();
@@ -72,7 +73,7 @@ internal sealed partial class EngineWorker : IDisposable
     /// then flushes the output). Otherwise it is queued for the worker thread (under load the workers run the shards in
     /// parallel while the inputs read and parse), after waiting while the queue is full or outdev lags.
     /// </summary>
-    public async ValueTask PostAsync(FrameBatch batch, CancellationToken cancellationToken)
+    public void Post(FrameBatch batch, CancellationToken cancellationToken)
     {
         // Inline only while the worker has nothing queued (from either side): frames of a side then reach the engine in
         // arrival order, and under load the worker keeps the engine busy while the inputs read and parse.
@@ -81,8 +82,29 @@ internal sealed partial class EngineWorker : IDisposable
         // Backpressure: while outdev lags, hand over nothing more (the worker itself never waits for outdev).
         _output.WaitForSpace(cancellationToken);
         Interlocked.Increment(ref _queuedBatches);
-        if (!_frames.Writer.TryWrite(new WorkItem(batch, null)))
-            await _frames.Writer.WriteAsync(new WorkItem(batch, null), cancellationToken).ConfigureAwait(false);
+        try
+        {
+            // Input threads are dedicated threads: wait on an event rather than an async channel write (which would
+            // allocate a waiter and a task each time the queue is full).
+            while (!_frames.Writer.TryWrite(new WorkItem(batch, null)))
+            {
+                if (Volatile.Read(ref _completing))
+                {
+                    FrameBatch.Return(batch);
+                    Interlocked.Decrement(ref _queuedBatches);
+                    return;
+                }
+                _queueSpace.Reset();
+                if (_frames.Writer.TryWrite(new WorkItem(batch, null)))
+                    break;
+                _queueSpace.Wait(_tickInterval, cancellationToken);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            Interlocked.Decrement(ref _queuedBatches);
+            throw;
+        }
         _signal.Set();
     }
 
@@ -227,6 +249,7 @@ internal sealed partial class EngineWorker : IDisposable
                     int batches = 0;
                     while (reader.TryRead(out WorkItem item))
                     {
+                        _queueSpace.Set();
                         if (item.Batch is { } batch)
                         {
                             for (int next = 0; next < batch.Count;)
@@ -361,6 +384,7 @@ internal sealed partial class EngineWorker : IDisposable
     public void Dispose()
     {
         _signal.Dispose();
+        _queueSpace.Dispose();
         _belowMemoryCap.Dispose();
     }
 }

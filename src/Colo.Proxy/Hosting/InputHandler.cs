@@ -52,7 +52,7 @@ internal sealed class InputHandler : IFrameHandler
         }
     }
 
-    public async ValueTask OnReadCompletedAsync(CancellationToken cancellationToken)
+    public ValueTask OnReadCompletedAsync(CancellationToken cancellationToken)
     {
         if (_inline is { } inline)
         {
@@ -61,7 +61,7 @@ internal sealed class InputHandler : IFrameHandler
             inline.Output.WaitForSpace(cancellationToken);
             if (_side == Side.Primary)
                 inline.WaitBelowMemoryCap(cancellationToken);
-            return;
+            return ValueTask.CompletedTask;
         }
         // Memory cap: the primary stops being read while a shard is over it (primary frames are never dropped).
         if (_side == Side.Primary)
@@ -69,19 +69,28 @@ internal sealed class InputHandler : IFrameHandler
             foreach (EngineWorker worker in _workers)
                 worker.WaitBelowMemoryCap(cancellationToken);
         }
-        for (int i = 0; i < _full.Count; i++)
-            await _workers[_full[i].Shard].PostAsync(_full[i].Batch, cancellationToken).ConfigureAwait(false);
-        _full.Clear();
+        // A batch is forgotten only once handed over: if a wait is cancelled, Reset returns the rest to the pool.
+        int posted = 0;
+        try
+        {
+            for (; posted < _full.Count; posted++)
+                _workers[_full[posted].Shard].Post(_full[posted].Batch, cancellationToken);
+        }
+        finally
+        {
+            _full.RemoveRange(0, posted);
+        }
         for (int shard = 0; shard < _current.Length; shard++)
         {
             if (_current[shard] is { } batch)
             {
+                _workers[shard].Post(batch, cancellationToken);
                 _current[shard] = null;
-                await _workers[shard].PostAsync(batch, cancellationToken).ConfigureAwait(false);
             }
         }
         // Batches this thread ingested itself released frames: send them from here.
         _workers[0].Output.Flush();
+        return ValueTask.CompletedTask;
     }
 
     /// <summary>Returns unposted batches to the pool (the connection ended before they could be handed over).</summary>

@@ -62,8 +62,7 @@ public sealed class OutputBufferTests : IDisposable
     {
         var output = new OutputBuffer(16 * 1024 * 1024, vnetHeader: false, NullLogger.Instance);
         byte[][] frames = Frames(100, seed: 3);
-        foreach (byte[] frame in frames)
-            output.Write(frame, 0);
+        WriteAll(output, frames);
         output.Flush();
         Assert.Equal(frames.Sum(f => 4L + f.Length), output.BufferedBytes);
 
@@ -83,8 +82,7 @@ public sealed class OutputBufferTests : IDisposable
         using var cts = new CancellationTokenSource();
         Task firstPump = output.PumpAsync(first, cts.Token);
         byte[][] frames = Frames(40, seed: 4, minLength: 20000, maxLength: 60000);
-        foreach (byte[] frame in frames)
-            output.Write(frame, 0);
+        WriteAll(output, frames);
         output.Flush();
 
         // The first peer takes a few bytes (so the kernel is in the middle of the first frame) and goes away.
@@ -111,8 +109,7 @@ public sealed class OutputBufferTests : IDisposable
     {
         var output = new OutputBuffer(64 * 1024, vnetHeader: false, NullLogger.Instance);
         byte[][] frames = Frames(200, seed: 5, minLength: 1000, maxLength: 1500);
-        foreach (byte[] frame in frames)
-            output.Write(frame, 0);
+        WriteAll(output, frames);
         output.Flush();
         Assert.True(output.IsOverCapacity);
 
@@ -136,8 +133,7 @@ public sealed class OutputBufferTests : IDisposable
     {
         var output = new OutputBuffer(16 * 1024 * 1024, vnetHeader: false, NullLogger.Instance);
         byte[][] frames = Frames(50, seed: 6);
-        foreach (byte[] frame in frames)
-            output.Write(frame, 0);
+        WriteAll(output, frames);
         output.Complete();
         output.Write(frames[0], 0);
         Assert.False(output.Drained.IsCompleted);
@@ -217,6 +213,12 @@ public sealed class OutputBufferTests : IDisposable
         await pump.WaitAsync(Wait.Timeout);
         await connection.DisposeAsync();
         peer.Dispose();
+    }
+
+    private static void WriteAll(OutputBuffer output, byte[][] frames)
+    {
+        foreach (byte[] frame in frames)
+            output.Write(frame, 0);
     }
 
     private static byte[][] Frames(int count, int seed, int minLength = 1, int maxLength = 1514)

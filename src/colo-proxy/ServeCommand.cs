@@ -44,7 +44,7 @@ internal static class ServeCommand
         Add("max-queue-size", "Frames queued per flow per side before a checkpoint is requested (default 1024).", "N");
         Add("vnet-hdr-support", "on/off: frames carry a vnet_hdr_len word (QEMU vnet_hdr_support; default off).", "on|off");
         Add("compare-non-ip", "on/off: compare ARP and other non-IP frames instead of forwarding the primary's uncompared (default off).", "on|off");
-        Add("workers", "Engine threads; flows are sharded across them (default 1).", "N");
+        Add("workers", "Engine shards, each with a thread; flows are sharded across them (default 1: the input threads run the engine).", "N");
         Add("log-level", "trace, debug, information, warning, error, critical, none (default information).", "LEVEL");
         Add("reconnect-ms", "Client endpoints: first delay between connection attempts, doubling up to 10 s (default 1000).", "MS");
         Add("allow-remote", "on/off: allow TCP servers to listen on non-loopback addresses (default off).", "on|off");

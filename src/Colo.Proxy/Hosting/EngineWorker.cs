@@ -75,12 +75,12 @@ internal sealed partial class EngineWorker : IDisposable
     /// </summary>
     public void Post(FrameBatch batch, CancellationToken cancellationToken)
     {
+        // Backpressure: while outdev lags, take nothing more in (the worker itself never waits for outdev).
+        _output.WaitForSpace(cancellationToken);
         // Inline only while the worker has nothing queued (from either side): frames of a side then reach the engine in
         // arrival order, and under load the worker keeps the engine busy while the inputs read and parse.
         if (Volatile.Read(ref _queuedBatches) == 0 && TryIngestBatch(batch))
             return;
-        // Backpressure: while outdev lags, hand over nothing more (the worker itself never waits for outdev).
-        _output.WaitForSpace(cancellationToken);
         Interlocked.Increment(ref _queuedBatches);
         try
         {

@@ -88,8 +88,11 @@ internal sealed class InputHandler : IFrameHandler
                 _current[shard] = null;
             }
         }
-        // Batches this thread ingested itself released frames: send them from here.
-        _workers[0].Output.Flush();
+        // Batches this thread ingested itself released frames: send them from here, then read nothing more while
+        // outdev lags.
+        OutputBuffer output = _workers[0].Output;
+        output.Flush();
+        output.WaitForSpace(cancellationToken);
         return ValueTask.CompletedTask;
     }
 

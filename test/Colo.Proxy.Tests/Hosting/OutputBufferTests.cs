@@ -22,9 +22,7 @@ public sealed class OutputBufferTests : IDisposable
     public async Task Flush_PeerConnected_DeliversEveryFrameWholeAndInOrder()
     {
         var output = new OutputBuffer(16 * 1024 * 1024, vnetHeader: false, NullLogger.Instance);
-        (PeerConnection connection, Socket peer) = Connect();
-        using var cts = new CancellationTokenSource();
-        Task pump = output.PumpAsync(connection, cts.Token);
+        await using Outdev outdev = Serve(output);
         byte[][] frames = Frames(2000, seed: 1);
 
         foreach (byte[] frame in frames)
@@ -33,17 +31,14 @@ public sealed class OutputBufferTests : IDisposable
             output.Flush();
         }
 
-        Assert.Equal(frames, ReadFrames(peer, frames.Length, vnetHeader: false));
-        await StopAsync(cts, pump, connection, peer);
+        Assert.Equal(frames, ReadFrames(outdev.Peer, frames.Length, vnetHeader: false));
     }
 
     [Fact]
     public async Task Write_FarMoreThanTheSocketHolds_PumpDeliversEverythingInOrder()
     {
         var output = new OutputBuffer(64 * 1024 * 1024, vnetHeader: true, NullLogger.Instance);
-        (PeerConnection connection, Socket peer) = Connect(sendBuffer: 8192);
-        using var cts = new CancellationTokenSource();
-        Task pump = output.PumpAsync(connection, cts.Token);
+        await using Outdev outdev = Serve(output, sendBuffer: 8192);
         byte[][] frames = Frames(20000, seed: 2);
 
         // 30 MB at once: the flushing thread meets a full socket and the pump takes over.
@@ -51,10 +46,9 @@ public sealed class OutputBufferTests : IDisposable
             output.Write(frame, frame.Length % 13);
         output.Flush();
 
-        List<byte[]> received = ReadFrames(peer, frames.Length, vnetHeader: true, vnetLengths: out List<int> vnet);
+        List<byte[]> received = ReadFrames(outdev.Peer, frames.Length, vnetHeader: true, vnetLengths: out List<int> vnet);
         Assert.Equal(frames, received);
         Assert.Equal(frames.Select(f => f.Length % 13), vnet);
-        await StopAsync(cts, pump, connection, peer);
     }
 
     [Fact]
@@ -63,12 +57,10 @@ public sealed class OutputBufferTests : IDisposable
         // Like several engine shards sharing outdev, with a buffer small enough that writers keep waiting for space
         // and the send role keeps passing between flushing threads and the pump.
         var output = new OutputBuffer(256 * 1024, vnetHeader: false, NullLogger.Instance);
-        (PeerConnection connection, Socket peer) = Connect(sendBuffer: 16384);
-        using var cts = new CancellationTokenSource();
-        Task pump = output.PumpAsync(connection, cts.Token);
+        await using Outdev outdev = Serve(output, sendBuffer: 16384);
         const int Writers = 3;
         const int FramesPerWriter = 20000;
-        Task[] writers = Enumerable.Range(0, Writers).Select(writer => Task.Factory.StartNew(() =>
+        Task[] writers = Enumerable.Range(0, Writers).Select(writer => OnOwnThread(() =>
         {
             var random = new Random(writer);
             for (int i = 0; i < FramesPerWriter; i++)
@@ -84,9 +76,9 @@ public sealed class OutputBufferTests : IDisposable
                 }
             }
             output.Flush();
-        }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default)).ToArray();
+        })).ToArray();
 
-        List<byte[]> received = ReadFrames(peer, Writers * FramesPerWriter, vnetHeader: false);
+        List<byte[]> received = ReadFrames(outdev.Peer, Writers * FramesPerWriter, vnetHeader: false);
         await Task.WhenAll(writers).WaitAsync(Wait.Timeout, TestContext.Current.CancellationToken);
 
         var next = new int[Writers];
@@ -97,18 +89,15 @@ public sealed class OutputBufferTests : IDisposable
         }
         Assert.All(next, count => Assert.Equal(FramesPerWriter, count));
         Assert.True(output.Stalls > 0, "the small buffer should have made writers wait");
-        await StopAsync(cts, pump, connection, peer);
     }
 
     [Fact]
     public async Task PeerReplacedWhileWritersRun_NewPeerGetsWholeFramesInOrderThroughTheLast()
     {
         var output = new OutputBuffer(1024 * 1024, vnetHeader: false, NullLogger.Instance);
-        (PeerConnection first, Socket firstPeer) = Connect(sendBuffer: 16384, receiveBuffer: 16384);
-        using var cts = new CancellationTokenSource();
-        Task firstPump = output.PumpAsync(first, cts.Token);
+        Outdev first = Serve(output, sendBuffer: 16384, receiveBuffer: 16384);
         const int Frames = 30000;
-        Task writer = Task.Factory.StartNew(() =>
+        Task writer = OnOwnThread(() =>
         {
             var random = new Random(7);
             for (int i = 0; i < Frames; i++)
@@ -119,17 +108,15 @@ public sealed class OutputBufferTests : IDisposable
                 output.Flush();
                 output.WaitForSpace(CancellationToken.None);
             }
-        }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        });
 
         // The first peer reads a few thousand frames, then leaves without reading what the kernel still holds for it.
-        List<byte[]> before = ReadFrames(firstPeer, 3000, vnetHeader: false);
-        firstPeer.Close();
-        await firstPump.WaitAsync(Wait.Timeout, TestContext.Current.CancellationToken);
+        List<byte[]> before = ReadFrames(first.Peer, 3000, vnetHeader: false);
+        first.Peer.Close();
+        await first.Pump.WaitAsync(Wait.Timeout, TestContext.Current.CancellationToken);
         await first.DisposeAsync();
-        (PeerConnection second, Socket secondPeer) = Connect();
-        Task secondPump = output.PumpAsync(second, cts.Token);
-        Task<List<byte[]>> reading = Task.Factory.StartNew(() => ReadFramesUntilIdle(secondPeer),
-            CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        await using Outdev second = Serve(output);
+        Task<List<byte[]>> reading = OnOwnThread(() => ReadFramesUntilIdle(second.Peer));
         await writer.WaitAsync(Wait.Timeout, TestContext.Current.CancellationToken);
         List<byte[]> after = await reading.WaitAsync(Wait.Timeout, TestContext.Current.CancellationToken);
 
@@ -137,7 +124,6 @@ public sealed class OutputBufferTests : IDisposable
         for (int i = 1; i < sequence.Length; i++)
             Assert.True(sequence[i] > sequence[i - 1], $"frame {sequence[i]} after {sequence[i - 1]}");
         Assert.Equal(Frames - 1, sequence[^1]);
-        await StopAsync(cts, secondPump, second, secondPeer);
     }
 
     [Fact]
@@ -149,42 +135,35 @@ public sealed class OutputBufferTests : IDisposable
         output.Flush();
         Assert.Equal(frames.Sum(f => 4L + f.Length), output.BufferedBytes);
 
-        (PeerConnection connection, Socket peer) = Connect();
-        using var cts = new CancellationTokenSource();
-        Task pump = output.PumpAsync(connection, cts.Token);
+        await using Outdev outdev = Serve(output);
 
-        Assert.Equal(frames, ReadFrames(peer, frames.Length, vnetHeader: false));
-        await StopAsync(cts, pump, connection, peer);
+        Assert.Equal(frames, ReadFrames(outdev.Peer, frames.Length, vnetHeader: false));
     }
 
     [Fact]
     public async Task PeerLeavesMidFrame_NextPeerStartsWithThatFrameWhole()
     {
         var output = new OutputBuffer(16 * 1024 * 1024, vnetHeader: false, NullLogger.Instance);
-        (PeerConnection first, Socket firstPeer) = Connect(sendBuffer: 4096, receiveBuffer: 4096);
-        using var cts = new CancellationTokenSource();
-        Task firstPump = output.PumpAsync(first, cts.Token);
+        Outdev first = Serve(output, sendBuffer: 4096, receiveBuffer: 4096);
         byte[][] frames = Frames(40, seed: 4, minLength: 20000, maxLength: 60000);
         WriteAll(output, frames);
         output.Flush();
 
         // The first peer takes a few bytes (so the kernel is in the middle of the first frame) and goes away.
         await Wait.UntilAsync(() => output.BytesSent > 0, "the first bytes sent");
-        Assert.True(firstPeer.Receive(new byte[10]) > 0);
-        firstPeer.Close();
-        await firstPump.WaitAsync(Wait.Timeout, TestContext.Current.CancellationToken);
+        Assert.True(first.Peer.Receive(new byte[10]) > 0);
+        first.Peer.Close();
+        await first.Pump.WaitAsync(Wait.Timeout, TestContext.Current.CancellationToken);
         await first.DisposeAsync();
 
-        (PeerConnection second, Socket secondPeer) = Connect();
-        Task secondPump = output.PumpAsync(second, cts.Token);
-        List<byte[]> received = ReadFramesUntilIdle(secondPeer);
+        await using Outdev second = Serve(output);
+        List<byte[]> received = ReadFramesUntilIdle(second.Peer);
 
         // A clean frame stream that is exactly the tail of what was written, starting with the interrupted frame.
         Assert.NotEmpty(received);
         int start = frames.Length - received.Count;
         Assert.Equal(frames[start..], received);
         Assert.Equal(1, output.ResentFrames);
-        await StopAsync(cts, secondPump, second, secondPeer);
     }
 
     [Fact]
@@ -196,19 +175,15 @@ public sealed class OutputBufferTests : IDisposable
         output.Flush();
         Assert.True(output.IsOverCapacity);
 
-        Task waiting = Task.Factory.StartNew(() => output.WaitForSpace(CancellationToken.None),
-            CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        Task waiting = OnOwnThread(() => output.WaitForSpace(CancellationToken.None));
         Task first = await Task.WhenAny(waiting, Task.Delay(300, TestContext.Current.CancellationToken));
         Assert.NotSame(waiting, first);
         Assert.Equal(1, output.Stalls);
 
-        (PeerConnection connection, Socket peer) = Connect();
-        using var cts = new CancellationTokenSource();
-        Task pump = output.PumpAsync(connection, cts.Token);
-        Assert.Equal(frames, ReadFrames(peer, frames.Length, vnetHeader: false));
+        await using Outdev outdev = Serve(output);
+        Assert.Equal(frames, ReadFrames(outdev.Peer, frames.Length, vnetHeader: false));
         await waiting.WaitAsync(Wait.Timeout, TestContext.Current.CancellationToken);
         Assert.False(output.IsOverCapacity);
-        await StopAsync(cts, pump, connection, peer);
     }
 
     [Fact]
@@ -221,32 +196,27 @@ public sealed class OutputBufferTests : IDisposable
         output.Write(frames[0], 0);
         Assert.False(output.Drained.IsCompleted);
 
-        (PeerConnection connection, Socket peer) = Connect();
-        using var cts = new CancellationTokenSource();
-        Task pump = output.PumpAsync(connection, cts.Token);
+        await using Outdev outdev = Serve(output);
 
-        Assert.Equal(frames, ReadFrames(peer, frames.Length, vnetHeader: false));
+        Assert.Equal(frames, ReadFrames(outdev.Peer, frames.Length, vnetHeader: false));
         await output.Drained.WaitAsync(Wait.Timeout, TestContext.Current.CancellationToken);
         Assert.Equal(frames.Length, output.FramesWritten);
-        await StopAsync(cts, pump, connection, peer);
     }
 
     [Fact]
-    public async Task WriteAndFlush_SteadyState_AllocatesNothing()
+    public async Task WriteAndFlush_SteadyState_AllocatesNothingPerFrame()
     {
         var output = new OutputBuffer(4 * 1024 * 1024, vnetHeader: false, NullLogger.Instance);
-        (PeerConnection connection, Socket peer) = Connect();
-        using var cts = new CancellationTokenSource();
-        Task pump = output.PumpAsync(connection, cts.Token);
+        await using Outdev outdev = Serve(output);
         var frame = new byte[1514];
         const int FramesPerRound = 20000;
-        Task reader = Task.Factory.StartNew(() =>
+        Task reader = OnOwnThread(() =>
         {
             var sink = new byte[256 * 1024];
             long expected = 5L * FramesPerRound * (4 + frame.Length);
             for (long got = 0; got < expected;)
-                got += peer.Receive(sink);
-        }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+                got += outdev.Peer.Receive(sink);
+        });
 
         // Warm up (chunks are allocated once), then measure several rounds: a per-frame allocation fails every one.
         long[] allocated = new long[5];
@@ -270,10 +240,28 @@ public sealed class OutputBufferTests : IDisposable
         await reader.WaitAsync(Wait.Timeout, TestContext.Current.CancellationToken);
 
         Assert.True(allocated[1..].Min() < FramesPerRound / 100, $"allocated per round: {string.Join(", ", allocated)}");
-        await StopAsync(cts, pump, connection, peer);
     }
 
-    private (PeerConnection Connection, Socket Peer) Connect(int sendBuffer = 0, int receiveBuffer = 0)
+    /// <summary>A connected outdev peer served by the buffer's pump. Disposing stops the pump and closes both ends.</summary>
+    private sealed class Outdev(PeerConnection connection, Socket peer, Task pump, CancellationTokenSource stop) : IAsyncDisposable
+    {
+        /// <summary>The test's end of the connection.</summary>
+        public Socket Peer => peer;
+
+        public Task Pump => pump;
+
+        public async ValueTask DisposeAsync()
+        {
+            await stop.CancelAsync();
+            await pump.WaitAsync(Wait.Timeout);
+            await connection.DisposeAsync();
+            peer.Dispose();
+            stop.Dispose();
+        }
+    }
+
+    /// <summary>Connects a unix socket pair and starts the pump on the buffer's end (small kernel buffers on request).</summary>
+    private Outdev Serve(OutputBuffer output, int sendBuffer = 0, int receiveBuffer = 0)
     {
         string path = Path.Combine(_directory, $"o{Interlocked.Increment(ref _sockets)}.sock");
         using var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
@@ -287,16 +275,17 @@ public sealed class OutputBufferTests : IDisposable
         if (sendBuffer > 0)
             accepted.SendBufferSize = sendBuffer;
         peer.ReceiveTimeout = (int)Wait.Timeout.TotalMilliseconds;
-        return (new PeerConnection("outdev", accepted), peer);
+        var connection = new PeerConnection("outdev", accepted);
+        var stop = new CancellationTokenSource();
+        return new Outdev(connection, peer, output.PumpAsync(connection, stop.Token), stop);
     }
 
-    private static async Task StopAsync(CancellationTokenSource cts, Task pump, PeerConnection connection, Socket peer)
-    {
-        await cts.CancelAsync();
-        await pump.WaitAsync(Wait.Timeout);
-        await connection.DisposeAsync();
-        peer.Dispose();
-    }
+    /// <summary>Runs a blocking body (writer, reader, waiter) on a thread of its own, as the proxy's input threads are.</summary>
+    private static Task OnOwnThread(Action body) =>
+        Task.Factory.StartNew(body, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+
+    private static Task<T> OnOwnThread<T>(Func<T> body) =>
+        Task.Factory.StartNew(body, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
 
     private static void WriteAll(OutputBuffer output, byte[][] frames)
     {

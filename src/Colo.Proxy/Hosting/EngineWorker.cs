@@ -132,16 +132,7 @@ internal sealed partial class EngineWorker : IDisposable
             RunCommands();
             _inlineNow = _clock();
         }
-        try
-        {
-            _engine.Ingest(side, frame, vnetHeaderLength, _inlineNow);
-        }
-        catch (Exception ex) when (ex is not OutOfMemoryException)
-        {
-            // A broken engine invariant must not stop the proxy: log (rate-limited) and go on with the next frame.
-            if (_errors++ < 10 || _errors % 10000 == 0)
-                LogIngestFailed(_logger, Index, _errors, ex);
-        }
+        IngestFrame(side, frame, vnetHeaderLength, _inlineNow);
         if (_output.IsOverCapacity)
         {
             EndInlineRead(ref holding);
@@ -164,8 +155,7 @@ internal sealed partial class EngineWorker : IDisposable
             {
                 RunCommands();
                 TimeSpan now = _clock();
-                for (int next = 0; next < batch.Count;)
-                    next = Ingest(batch, next, now);
+                Ingest(batch, now);
                 Advance(now);
             }
         }
@@ -226,7 +216,8 @@ internal sealed partial class EngineWorker : IDisposable
     /// <summary>No more frames; the thread exits once the queues are empty.</summary>
     public void Complete()
     {
-        // Not under the engine lock: an input thread may hold it while it waits for outdev.
+        // Not under the engine lock: no need to wait for a read an input thread is ingesting (frames it reads after
+        // this are not compared).
         Volatile.Write(ref _completing, true);
         _frames.Writer.TryComplete();
         _signal.Set();
@@ -252,8 +243,7 @@ internal sealed partial class EngineWorker : IDisposable
                         _queueSpace.Set();
                         if (item.Batch is { } batch)
                         {
-                            for (int next = 0; next < batch.Count;)
-                                next = Ingest(batch, next, now);
+                            Ingest(batch, now);
                             // Still under the engine lock: an input that sees 0 may ingest its next batch itself.
                             Interlocked.Decrement(ref _queuedBatches);
                             FrameBatch.Return(batch);
@@ -336,21 +326,22 @@ internal sealed partial class EngineWorker : IDisposable
             _belowMemoryCap.Set();
     }
 
-    /// <summary>
-    /// Runs the engine on the batch's frames from <paramref name="start"/>. Returns the index of the next frame to
-    /// ingest: the batch's end, or the frame after one that made the engine throw.
-    /// </summary>
-    private int Ingest(FrameBatch batch, int start, TimeSpan now)
+    private void Ingest(FrameBatch batch, TimeSpan now)
     {
-        int i = start;
+        Compare.Side side = batch.Side;
+        for (int i = 0; i < batch.Count; i++)
+        {
+            ReadOnlySpan<byte> frame = batch.Frame(i, out int vnet);
+            IngestFrame(side, frame, vnet, now);
+        }
+        UpdateMemoryCap();
+    }
+
+    private void IngestFrame(Compare.Side side, ReadOnlySpan<byte> frame, int vnetHeaderLength, TimeSpan now)
+    {
         try
         {
-            Compare.Side side = batch.Side;
-            while (i < batch.Count)
-            {
-                ReadOnlySpan<byte> frame = batch.Frame(i++, out int vnet);
-                _engine.Ingest(side, frame, vnet, now);
-            }
+            _engine.Ingest(side, frame, vnetHeaderLength, now);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
@@ -358,11 +349,6 @@ internal sealed partial class EngineWorker : IDisposable
             if (_errors++ < 10 || _errors % 10000 == 0)
                 LogIngestFailed(_logger, Index, _errors, ex);
         }
-        finally
-        {
-            UpdateMemoryCap();
-        }
-        return i;
     }
 
     private void Advance(TimeSpan now)

@@ -185,6 +185,7 @@ internal sealed partial class OutputBuffer
     public void Abort()
     {
         _abort.Cancel();
+        // Under the lock: a waiter checks for abort and resets the signal under it, so this Set cannot be lost.
         lock (_lock)
             _spaceSignal.Set();
         _pumpSignal.Set();
@@ -385,11 +386,9 @@ internal sealed partial class OutputBuffer
         Volatile.Write(ref _sent, _sent + count);
 
         // Move the frame boundary over every frame now sent completely, and recycle the chunks behind it.
-        Span<byte> header = stackalloc byte[FrameCodec.LengthFieldLength];
         while (_sent - _boundary >= _headerLength)
         {
-            CopyOut(_boundary, header);
-            long end = _boundary + _headerLength + BinaryPrimitives.ReadUInt32BigEndian(header);
+            long end = _boundary + _headerLength + ReadLengthWord(_boundary);
             if (end > _sent)
                 break;
             _boundary = end;
@@ -463,17 +462,19 @@ internal sealed partial class OutputBuffer
         _chunks = slots;
     }
 
-    private void CopyOut(long position, Span<byte> destination)
+    /// <summary>The length word of the frame at <paramref name="position"/> (once per frame sent: read in place when it can).</summary>
+    private uint ReadLengthWord(long position)
     {
-        while (!destination.IsEmpty)
-        {
-            byte[] chunk = _chunks[(position >> ChunkShift) & (_chunks.Length - 1)]!;
-            int offset = (int)(position & ChunkMask);
-            int count = Math.Min(destination.Length, ChunkSize - offset);
-            chunk.AsSpan(offset, count).CopyTo(destination);
-            destination = destination[count..];
-            position += count;
-        }
+        byte[] chunk = _chunks[(position >> ChunkShift) & (_chunks.Length - 1)]!;
+        int offset = (int)(position & ChunkMask);
+        if (offset <= ChunkSize - FrameCodec.LengthFieldLength)
+            return BinaryPrimitives.ReadUInt32BigEndian(chunk.AsSpan(offset));
+        // The word straddles two chunks.
+        Span<byte> word = stackalloc byte[FrameCodec.LengthFieldLength];
+        int first = ChunkSize - offset;
+        chunk.AsSpan(offset, first).CopyTo(word);
+        _chunks[((position + first) >> ChunkShift) & (_chunks.Length - 1)]!.AsSpan(0, word.Length - first).CopyTo(word[first..]);
+        return BinaryPrimitives.ReadUInt32BigEndian(word);
     }
 
     private static void WatchForClose(Socket socket, CancellationTokenSource closed)

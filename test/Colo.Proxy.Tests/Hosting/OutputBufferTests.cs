@@ -167,6 +167,32 @@ public sealed class OutputBufferTests : IDisposable
     }
 
     [Fact]
+    public async Task PeerLeavesAfterALengthWordAcrossChunks_NextPeerStartsWithTheInterruptedFrame()
+    {
+        var output = new OutputBuffer(16 * 1024 * 1024, vnetHeader: false, NullLogger.Instance);
+        Outdev first = Serve(output, sendBuffer: 4096, receiveBuffer: 4096);
+        // The first frame ends 2 bytes before the end of a 256 KiB chunk: the second frame's length word straddles
+        // two chunks. The third is large, so the first peer cannot have been handed all of it.
+        byte[] a = Filled(256 * 1024 - 2 - 4, 1);
+        byte[] b = Filled(100, 2);
+        byte[] c = Filled(200_000, 3);
+        WriteAll(output, [a, b, c]);
+        output.Flush();
+
+        Assert.Equal(a, ReadFrames(first.Peer, 1, vnetHeader: false)[0]);
+        await Wait.UntilAsync(() => output.BytesSent > 4 + a.Length + 4 + b.Length, "the third frame to be started");
+        first.Peer.Close();
+        await first.Pump.WaitAsync(Wait.Timeout, TestContext.Current.CancellationToken);
+        await first.DisposeAsync();
+        await using Outdev second = Serve(output);
+
+        Assert.Equal([c], ReadFramesUntilIdle(second.Peer));
+        Assert.Equal(1, output.ResentFrames);
+    }
+
+    private static byte[] Filled(int length, byte value) => Enumerable.Repeat(value, length).ToArray();
+
+    [Fact]
     public async Task WaitForSpace_OverCapacity_BlocksUntilOutdevDrains()
     {
         var output = new OutputBuffer(64 * 1024, vnetHeader: false, NullLogger.Instance);
@@ -334,7 +360,7 @@ public sealed class OutputBufferTests : IDisposable
         {
             ReadExactly(peer, header);
             int length = BinaryPrimitives.ReadInt32BigEndian(header);
-            Assert.InRange(length, 1, 65536);
+            Assert.InRange(length, 1, 1 << 20);
             var frame = new byte[length];
             ReadExactly(peer, frame);
             frames.Add(frame);

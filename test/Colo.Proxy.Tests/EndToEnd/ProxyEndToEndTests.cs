@@ -418,7 +418,7 @@ public class ProxyEndToEndTests
     [InlineData(1)]
     [InlineData(2)]
     [InlineData(3)]
-    public async Task Serve_TcpBurstsResegmented_EveryPrimaryFrameReleasedOnceInFlowOrder(int workers)
+    public async Task Serve_BurstsOfResegmentedTcpAndDatagrams_EveryPrimaryFrameReleasedOnceInFlowOrder(int workers)
     {
         // Large writes on both sides: reads of many frames, several batches per shard, so with several workers some
         // batches are ingested by the input threads and some queued to the workers; order must hold either way.
@@ -431,6 +431,7 @@ public class ProxyEndToEndTests
         const int Payload = 1000;
         var random = new Random(42);
         var expected = new Dictionary<ushort, List<byte[]>>();
+        void Expect(ushort port, byte[] frame) => (expected.TryGetValue(port, out var list) ? list : expected[port] = []).Add(frame);
         using var primaryWire = new MemoryStream();
         using var secondaryWire = new MemoryStream();
         for (int segment = 0; segment < SegmentsPerFlow; segment++)
@@ -441,7 +442,7 @@ public class ProxyEndToEndTests
                 uint seq = 1000u + (uint)(segment * Payload);
                 byte[] payload = StreamBytes(flow, segment * Payload, Payload);
                 byte[] frame = Tcp(Guest, 80, Client, port, seq, 1, payload);
-                (expected.TryGetValue(port, out var list) ? list : expected[port] = []).Add(frame);
+                Expect(port, frame);
                 primaryWire.Write(FrameCodec.Encode(frame));
                 // The secondary cuts the same bytes at another place.
                 int cut = random.Next(1, Payload);
@@ -449,7 +450,7 @@ public class ProxyEndToEndTests
                 secondaryWire.Write(FrameCodec.Encode(Tcp(Guest, 80, Client, port, seq + (uint)cut, 1, payload.AsSpan(cut), ipId: 8)));
                 // A datagram flow beside it: released in arrival order, so any reordering of a side's frames shows.
                 byte[] datagram = Udp(Guest, 53, Client, (ushort)(port + 1000), payload.AsSpan(0, 100));
-                (expected.TryGetValue((ushort)(port + 1000), out var datagrams) ? datagrams : expected[(ushort)(port + 1000)] = []).Add(datagram);
+                Expect((ushort)(port + 1000), datagram);
                 primaryWire.Write(FrameCodec.Encode(datagram));
                 secondaryWire.Write(FrameCodec.Encode(datagram));
             }

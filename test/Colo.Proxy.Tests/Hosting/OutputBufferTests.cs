@@ -112,9 +112,7 @@ public sealed class OutputBufferTests : IDisposable
 
         // The first peer reads a few thousand frames, then leaves without reading what the kernel still holds for it.
         List<byte[]> before = ReadFrames(first.Peer, 3000, vnetHeader: false);
-        first.Peer.Close();
-        await first.Pump.WaitAsync(Wait.Timeout, TestContext.Current.CancellationToken);
-        await first.DisposeAsync();
+        await first.LeaveAsync();
         await using Outdev second = Serve(output);
         Task<List<byte[]>> reading = OnOwnThread(() => ReadFramesUntilIdle(second.Peer));
         await writer.WaitAsync(Wait.Timeout, TestContext.Current.CancellationToken);
@@ -152,9 +150,7 @@ public sealed class OutputBufferTests : IDisposable
         // The first peer takes a few bytes (so the kernel is in the middle of the first frame) and goes away.
         await Wait.UntilAsync(() => output.BytesSent > 0, "the first bytes sent");
         Assert.True(first.Peer.Receive(new byte[10]) > 0);
-        first.Peer.Close();
-        await first.Pump.WaitAsync(Wait.Timeout, TestContext.Current.CancellationToken);
-        await first.DisposeAsync();
+        await first.LeaveAsync();
 
         await using Outdev second = Serve(output);
         List<byte[]> received = ReadFramesUntilIdle(second.Peer);
@@ -181,9 +177,7 @@ public sealed class OutputBufferTests : IDisposable
 
         Assert.Equal(a, ReadFrames(first.Peer, 1, vnetHeader: false)[0]);
         await Wait.UntilAsync(() => output.BytesSent > 4 + a.Length + 4 + b.Length, "the third frame to be started");
-        first.Peer.Close();
-        await first.Pump.WaitAsync(Wait.Timeout, TestContext.Current.CancellationToken);
-        await first.DisposeAsync();
+        await first.LeaveAsync();
         await using Outdev second = Serve(output);
 
         Assert.Equal([c], ReadFramesUntilIdle(second.Peer));
@@ -274,7 +268,13 @@ public sealed class OutputBufferTests : IDisposable
         /// <summary>The test's end of the connection.</summary>
         public Socket Peer => peer;
 
-        public Task Pump => pump;
+        /// <summary>The peer closes its end (unread bytes are lost with it); returns once the pump has noticed.</summary>
+        public async Task LeaveAsync()
+        {
+            peer.Close();
+            await pump.WaitAsync(Wait.Timeout);
+            await DisposeAsync();
+        }
 
         public async ValueTask DisposeAsync()
         {

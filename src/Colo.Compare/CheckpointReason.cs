@@ -17,4 +17,11 @@ public enum CheckpointReason : byte
 
     /// <summary>The flow table reached its cap with no idle flow to evict.</summary>
     FlowTableFull,
+
+    /// <summary>
+    /// A TCP connection the secondary cannot follow until a checkpoint: the guest opened it (its SYN has another ISN
+    /// and filter-rewriter never maps it), a checkpoint cut its handshake, or a port was reused while the old
+    /// connection's frames still waited. Requested at once, once per connection, instead of a timeout later.
+    /// </summary>
+    Resync,
 }

@@ -53,30 +53,15 @@ public sealed partial class CompareEngine
         FlushAll(ReleaseReason.Checkpoint, DropReason.Checkpoint);
         foreach (Flow flow in _flows.Values)
         {
-            if (flow.State == FlowState.Diverged)
+            if (flow.State is FlowState.Diverged or FlowState.Resync)
                 flow.State = FlowState.Comparing;
             flow.TimeoutReportedPrimaryId = -1;
             flow.TimeoutReportedSecondaryId = -1;
-            if (flow.Tcp is { } tcp)
-                Rebaseline(tcp);
+            if (flow.Tcp is not null)
+                Rebaseline(flow);
         }
         _memoryCapReported = false;
         _flowCapReported = false;
-    }
-
-    private void Rebaseline(TcpStream tcp)
-    {
-        if (tcp.PrimaryHighestEnd != TcpStream.None && tcp.PrimaryHighestEnd > tcp.Confirmed)
-            tcp.Confirmed = tcp.PrimaryHighestEnd;
-        _bufferedBytes += tcp.PrimaryBytes.Reset(tcp.Confirmed, _pool);
-        _bufferedBytes += tcp.SecondaryBytes.Reset(tcp.Confirmed, _pool);
-        tcp.SecondaryMaxAck = tcp.PrimaryMaxAck;
-        tcp.SecondaryHasAck = tcp.PrimaryHasAck;
-        tcp.SecondarySyn = tcp.PrimarySyn;
-        tcp.SecondaryFin = tcp.PrimaryFin;
-        tcp.SecondaryReset = tcp.PrimaryReset;
-        tcp.ResetMatched = tcp.PrimaryReset != TcpStream.None;
-        tcp.HistoryCount = 0;
     }
 
     /// <summary>Failover: releases everything queued; from now on primary frames pass uncompared and the secondary's are dropped.</summary>
@@ -156,6 +141,7 @@ public sealed partial class CompareEngine
         FlowState.Comparing => "comparing",
         FlowState.Diverged => "diverged",
         FlowState.Passthrough => "passthrough",
+        FlowState.Resync => "resync",
         _ => state.ToString(),
     };
 }

@@ -24,7 +24,7 @@ public sealed partial class CompareEngine
         {
             Flow = flow.Key,
             Kind = kind,
-            StreamOffset = offset,
+            StreamOffset = offset - tcp.ReportBase,
             Sequence = tcp.SequenceAt(offset),
             IsnKnown = tcp.IsnKnown,
             PrimaryContext = primary,

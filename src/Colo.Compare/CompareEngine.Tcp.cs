@@ -13,17 +13,43 @@ public sealed partial class CompareEngine
         bool fin = (flags & TcpFlags.Fin) != 0;
         bool rst = (flags & TcpFlags.Rst) != 0;
         bool ack = (flags & TcpFlags.Ack) != 0;
-
-        TcpStream tcp = flow.Tcp ??= syn
-            ? new TcpStream(unchecked(info.TcpSequence + 1), isnKnown: true, confirmed: -1)
-            : new TcpStream(info.TcpSequence, isnKnown: false, confirmed: 0);
-        if (syn && tcp.IsnKnown && unchecked(info.TcpSequence + 1) != tcp.Origin && IsReusable(flow, tcp))
+        uint sequence = info.TcpSequence;
+        TcpStream tcp = flow.Tcp ??= new TcpStream();
+        if (tcp.RestartPending)
         {
-            // A new connection on the same addresses and ports (the old one ended): start a fresh stream.
-            tcp = flow.Tcp = new TcpStream(unchecked(info.TcpSequence + 1), isnKnown: true, confirmed: -1);
+            // A new connection waits to take over the flow at the next checkpoint.
+            HoldForRestart(flow, tcp, side, frame, vnetHeaderLength, in info, now);
+            return;
         }
 
-        long start = tcp.Offset(info.TcpSequence);
+        // Where the segment sits in the primary's sequence space (rule 8 and filter-rewriter's behaviour).
+        if (syn)
+        {
+            if (side == Side.Primary)
+            {
+                if (!TakePrimarySyn(flow, ref tcp, sequence, ack))
+                {
+                    BeginRestart(flow, tcp, sequence, ack, now);
+                    HoldForRestart(flow, tcp, side, frame, vnetHeaderLength, in info, now);
+                    return;
+                }
+            }
+            else if (!tcp.IsnKnown)
+            {
+                TakeEarlySecondarySyn(flow, ref tcp, sequence, ack, info.TcpAcknowledgment, now);
+                return;
+            }
+        }
+        else if (side == Side.Secondary && rst && !ack)
+        {
+            // A bare RST is never rewritten: it is in the secondary's own space while filter-rewriter maps the flow.
+            sequence = unchecked(sequence - tcp.SecondaryIsnDelta);
+        }
+
+        if (!tcp.HasReference)
+            tcp.SetReference(sequence);
+        // The secondary's SYN confirms the primary's by its presence, whatever its own sequence number.
+        long start = syn && side == Side.Secondary ? tcp.Start : tcp.Offset(sequence);
         long dataStart = start + (syn ? 1 : 0);
         long dataEnd = dataStart + info.PayloadLength;
         long end = dataEnd + (fin ? 1 : 0);
@@ -32,19 +58,34 @@ public sealed partial class CompareEngine
         {
             if (ack)
                 TcpStream.RaiseAck(ref tcp.PrimaryMaxAck, ref tcp.PrimaryHasAck, info.TcpAcknowledgment);
-            if (end > tcp.PrimaryHighestEnd)
+            if (tcp.PrimaryHighestEnd == TcpStream.None || end > tcp.PrimaryHighestEnd)
                 tcp.PrimaryHighestEnd = end;
         }
-        else if (ack)
+        else
         {
-            TcpStream.RaiseAck(ref tcp.SecondaryMaxAck, ref tcp.SecondaryHasAck, info.TcpAcknowledgment);
+            if (ack)
+                TcpStream.RaiseAck(ref tcp.SecondaryMaxAck, ref tcp.SecondaryHasAck, info.TcpAcknowledgment);
+            if (syn)
+                TakeSecondarySyn(tcp, sequence);
         }
 
-        if (flow.State == FlowState.Diverged)
+        if (flow.State is FlowState.Diverged or FlowState.Resync)
         {
             IngestAfterDivergence(flow, side, frame, vnetHeaderLength, now, start);
             return;
         }
+
+        bool occupiesSequence = info.PayloadLength > 0 || syn || fin || rst;
+        if (side == Side.Secondary && tcp.HasStart && occupiesSequence && IsImplausible(tcp, start, end))
+        {
+            // Nowhere near the primary's stream: the secondary's copy of the connection is out of step.
+            EnterResync(flow, tcp, now);
+            DropSecondary(DropReason.Resync);
+            return;
+        }
+        if (occupiesSequence)
+            MoveStart(tcp, start);
+        bool belowStart = occupiesSequence && tcp.HasStart && start < tcp.Start;
 
         // Control markers; one per side, the first seen at or beyond the confirmed point.
         bool newControl = false;
@@ -118,9 +159,10 @@ public sealed partial class CompareEngine
                 Ack = info.TcpAcknowledgment,
                 HasAck = ack,
                 StreamOffset = start,
+                BelowStart = belowStart,
             };
             if (CanRelease(tcp, in pending) && (flow.Primary.IsEmpty || flow.Primary.Head.StreamOffset > start))
-                ReleaseDirect(frame, ReleaseReason.Compared, flow.Key, now, vnetHeaderLength);
+                ReleaseDirect(frame, belowStart ? ReleaseReason.NotCompared : ReleaseReason.Compared, flow.Key, now, vnetHeaderLength);
             else
                 EnqueuePrimary(flow, frame, vnetHeaderLength, ref pending, now);
         }
@@ -128,8 +170,11 @@ public sealed partial class CompareEngine
         {
             if (!newBytes && !newControl)
             {
-                // Nothing to compare: a pure ACK (its ACK number was taken above) or a retransmission of confirmed bytes.
-                if (info.PayloadLength > 0 || syn || fin || rst)
+                // Nothing to compare: a pure ACK (its ACK number was taken above) or a retransmission of confirmed
+                // bytes, or bytes below where comparison started.
+                if (belowStart && end <= tcp.Start)
+                    DropSecondary(DropReason.NotCompared);
+                else if (occupiesSequence)
                     DropSecondary(DropReason.Retransmission);
                 else
                     Counters.SecondaryMatched++;
@@ -145,6 +190,14 @@ public sealed partial class CompareEngine
             RetireSecondary(flow, tcp);
             ReleaseReadyTcp(flow, tcp);
         }
+
+        // A connection the guest opened keeps the secondary's own ISN for good: once its SYN is confirmed by
+        // presence, only a checkpoint lets the secondary's copy follow.
+        if (syn && tcp.GuestInitiated && tcp.SecondarySynSeen && tcp.SecondaryIsn != tcp.PrimaryIsn
+            && flow.State == FlowState.Comparing)
+        {
+            EnterResync(flow, tcp, now);
+        }
     }
 
     private static bool SetMarker(ref long marker, long offset)
@@ -154,9 +207,6 @@ public sealed partial class CompareEngine
         marker = offset;
         return true;
     }
-
-    private static bool IsReusable(Flow flow, TcpStream tcp) =>
-        !flow.HasQueuedFrames && (tcp.ResetMatched || (tcp.PrimaryFin != TcpStream.None && tcp.Confirmed > tcp.PrimaryFin));
 
     private static bool CanRelease(TcpStream tcp, in PendingFrame frame)
     {
@@ -174,7 +224,7 @@ public sealed partial class CompareEngine
     private void ReleaseReadyTcp(Flow flow, TcpStream tcp)
     {
         while (!flow.Primary.IsEmpty && CanRelease(tcp, in flow.Primary.Head))
-            ReleaseHead(flow, ReleaseReason.Compared);
+            ReleaseHead(flow, flow.Primary.Head.BelowStart ? ReleaseReason.NotCompared : ReleaseReason.Compared);
     }
 
     private void RetireSecondary(Flow flow, TcpStream tcp)
@@ -183,19 +233,27 @@ public sealed partial class CompareEngine
             RemoveSecondary(flow, 0, drop: null);
     }
 
-    /// <summary>After a divergence: live, primary frames wait for the checkpoint; replay, they pass uncompared.</summary>
+    /// <summary>
+    /// After a divergence (or while the connection waits for a resync): live, primary frames wait for the checkpoint;
+    /// replay, they pass uncompared.
+    /// </summary>
     private void IngestAfterDivergence(Flow flow, Side side, ReadOnlySpan<byte> frame, int vnetHeaderLength, TimeSpan now, long start = 0)
     {
+        bool resync = flow.State == FlowState.Resync;
         if (side == Side.Secondary)
         {
-            DropSecondary(DropReason.Diverged);
+            DropSecondary(resync ? DropReason.Resync : DropReason.Diverged);
             return;
         }
         if (_options.ReleaseDivergedFlows)
         {
-            ReleaseDirect(frame, ReleaseReason.Diverged, flow.Key, now, vnetHeaderLength);
+            ReleaseDirect(frame, resync ? ReleaseReason.NotCompared : ReleaseReason.Diverged, flow.Key, now, vnetHeaderLength);
             return;
         }
+        // While a new connection waits to take over the flow, its offsets mean nothing in the old stream: keep
+        // arrival order at the end of the queue.
+        if (flow.Tcp is { RestartPending: true })
+            start = long.MaxValue;
         var held = new PendingFrame { RequiredConfirmed = long.MaxValue, StreamOffset = start };
         EnqueuePrimary(flow, frame, vnetHeaderLength, ref held, now);
     }
@@ -241,6 +299,8 @@ public sealed partial class CompareEngine
     /// <summary>Advances the confirmed point over everything both sides hold equal. Returns false on divergence.</summary>
     private bool CompareStreams(Flow flow, TcpStream tcp, TimeSpan now)
     {
+        if (!tcp.Anchored)
+            StartAtPrimaryFirstByte(flow, tcp);
         while (true)
         {
             long c = tcp.Confirmed;
@@ -252,6 +312,7 @@ public sealed partial class CompareEngine
                 if (primaryReset && tcp.SecondaryReset == c)
                 {
                     tcp.ResetMatched = true;
+                    tcp.Anchored = true;
                     return true;
                 }
                 if (HasContentAt(tcp, primaryReset ? Side.Secondary : Side.Primary, c))
@@ -334,6 +395,7 @@ public sealed partial class CompareEngine
     private void AdvanceConfirmed(TcpStream tcp, long offset)
     {
         tcp.Confirmed = offset;
+        tcp.Anchored = true;
         _bufferedBytes += tcp.PrimaryBytes.AdvanceTo(offset, _pool);
         _bufferedBytes += tcp.SecondaryBytes.AdvanceTo(offset, _pool);
     }

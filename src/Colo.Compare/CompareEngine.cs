@@ -79,6 +79,12 @@ public sealed partial class CompareEngine
         }
 
         ParseStatus status = FrameParser.TryParse(frame, vnetHeaderLength, out PacketInfo info);
+        if (!_options.CompareHousekeeping && IsHousekeeping(status, in info))
+        {
+            // Link-local housekeeping is sent on each replica's own timers and after every restore: never compared.
+            ForwardOrDrop(side, frame, vnetHeaderLength, default, now, ReleaseReason.Housekeeping, DropReason.Housekeeping);
+            return;
+        }
         if (status == ParseStatus.NotIp && _options.CompareNonIp)
         {
             IngestNonIp(side, frame, vnetHeaderLength, in info, now);
@@ -138,6 +144,13 @@ public sealed partial class CompareEngine
             length = Math.Min(length, ArpHeaderLength + 2 * (frame[offset + 4] + frame[offset + 5]));
         IngestDatagram(flow, side, frame, vnetHeaderLength, offset, length, now);
     }
+
+    private static bool IsHousekeeping(ParseStatus status, in PacketInfo info) => status switch
+    {
+        ParseStatus.Ok => Housekeeping.IsHousekeeping(in info),
+        ParseStatus.NotIp => Housekeeping.IsHousekeepingNonIp(in info),
+        _ => false,
+    };
 
     private void ForwardOrDrop(Side side, ReadOnlySpan<byte> frame, int vnetHeaderLength, FlowKey key, TimeSpan now,
         ReleaseReason release, DropReason drop)

@@ -33,6 +33,14 @@ public sealed class CompareOptions
     /// </summary>
     public bool CompareNonIp { get; set; }
 
+    /// <summary>
+    /// Compare link-local housekeeping (ARP, IPv6 neighbour discovery, MLD, IGMP) like any other traffic. Off by
+    /// default: replicas send it on their own timers and the secondary after every checkpoint, so comparing it costs
+    /// timeout checkpoints that cause the next announcement (see <see cref="Housekeeping"/>). ARP is compared only
+    /// when <see cref="CompareNonIp"/> is on too.
+    /// </summary>
+    public bool CompareHousekeeping { get; set; }
+
     /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> naming the option when a value is unusable.</summary>
     public void Validate()
     {

@@ -3,7 +3,10 @@ namespace Colo.Compare;
 /// <summary>Why a frame was dropped. Primary frames are never dropped by the engine; the secondary's are, for these reasons.</summary>
 public enum DropReason : byte
 {
-    /// <summary>Secondary: not IP (ARP, ...); the primary's copy is forwarded uncompared.</summary>
+    /// <summary>
+    /// Secondary: not compared: not IP (the primary's copy is forwarded uncompared), or TCP bytes below where the
+    /// comparison of a flow picked up mid-stream started.
+    /// </summary>
     NotCompared = 0,
 
     /// <summary>Could not be parsed (the parse status is counted separately).</summary>
@@ -29,4 +32,10 @@ public enum DropReason : byte
 
     /// <summary>Secondary: discarded at shutdown (the primary's frames were released).</summary>
     Shutdown,
+
+    /// <summary>Secondary: link-local housekeeping (ARP, IPv6 neighbour discovery, MLD, IGMP), not compared by default.</summary>
+    Housekeeping,
+
+    /// <summary>Secondary: its TCP connection waits for a checkpoint to be compared again (see CheckpointReason.Resync).</summary>
+    Resync,
 }

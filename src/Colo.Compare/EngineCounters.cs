@@ -26,6 +26,9 @@ public sealed class EngineCounters
     public long FlowsCreated { get; internal set; }
     public long FlowsEvicted { get; internal set; }
 
+    /// <summary>TCP streams started afresh on a flow: a new connection on the same addresses and ports.</summary>
+    public long StreamsRestarted { get; internal set; }
+
     public long PrimaryReleased => Sum(ReleasedBy);
     public long PrimaryDropped => Sum(PrimaryDroppedBy);
     public long SecondaryDropped => Sum(SecondaryDroppedBy);
@@ -63,6 +66,7 @@ public sealed class EngineCounters
         MalformedFrames += other.MalformedFrames;
         FlowsCreated += other.FlowsCreated;
         FlowsEvicted += other.FlowsEvicted;
+        StreamsRestarted += other.StreamsRestarted;
         for (int i = 0; i < ReleasedBy.Length; i++) ReleasedBy[i] += other.ReleasedBy[i];
         for (int i = 0; i < PrimaryDroppedBy.Length; i++) PrimaryDroppedBy[i] += other.PrimaryDroppedBy[i];
         for (int i = 0; i < SecondaryDroppedBy.Length; i++) SecondaryDroppedBy[i] += other.SecondaryDroppedBy[i];

@@ -145,11 +145,11 @@ public class DatagramComparisonTests
     }
 
     [Fact]
-    public void Ingest_Arp_PrimaryForwardedSecondaryDroppedAndCounted()
+    public void Ingest_NonIp_PrimaryForwardedSecondaryDroppedAndCounted()
     {
         var h = new EngineHarness();
 
-        h.Primary(Arp()).Secondary(Arp());
+        h.Primary(NonIp(Ascii("lldp"))).Secondary(NonIp(Ascii("lldp")));
 
         Assert.Equal(ReleaseReason.NotCompared, Assert.Single(h.Sink.Released).Info.Reason);
         Assert.Equal(1, h.Engine.Counters.Dropped(Side.Secondary, DropReason.NotCompared));
@@ -157,9 +157,21 @@ public class DatagramComparisonTests
     }
 
     [Fact]
-    public void Ingest_ArpWithCompareNonIp_ComparedWithoutPadding()
+    public void Ingest_NonIpDiffersWithCompareNonIp_DivergesOnEtherTypeFlow()
     {
         var h = new EngineHarness(new CompareOptions { CompareNonIp = true });
+
+        h.Primary(NonIp(Ascii("abcdef"))).Secondary(NonIp(Ascii("abcXef")));
+
+        Divergence d = Assert.Single(h.Sink.Divergences);
+        Assert.Equal(3, d.StreamOffset);
+        Assert.StartsWith("ethertype 0x88cc 02:00:00:00:00:01 -> 02:00:00:00:00:02", d.Flow.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Ingest_ArpWithCompareNonIpAndHousekeeping_ComparedWithoutPadding()
+    {
+        var h = new EngineHarness(new CompareOptions { CompareNonIp = true, CompareHousekeeping = true });
         byte[] padded = Arp();
         Array.Resize(ref padded, 60);
         padded[^1] = 0x77;
@@ -172,9 +184,9 @@ public class DatagramComparisonTests
     }
 
     [Fact]
-    public void Ingest_ArpDiffersWithCompareNonIp_DivergesOnEtherTypeFlow()
+    public void Ingest_ArpDiffersWithCompareNonIpAndHousekeeping_DivergesOnEtherTypeFlow()
     {
-        var h = new EngineHarness(new CompareOptions { CompareNonIp = true });
+        var h = new EngineHarness(new CompareOptions { CompareNonIp = true, CompareHousekeeping = true });
         byte[] other = Arp();
         other[14 + 27] = 9; // target protocol address
 

@@ -16,6 +16,9 @@ internal struct PendingFrame
     public bool HasAck;
     public bool NeedsReset;
 
+    /// <summary>TCP: carries bytes below where comparison started; released as not compared.</summary>
+    public bool BelowStart;
+
     // Datagrams: matched against a secondary datagram; compare bytes located in the frame.
     public bool Matched;
     public int CompareOffset;

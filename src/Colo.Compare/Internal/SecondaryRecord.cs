@@ -10,6 +10,9 @@ internal struct SecondaryRecord
     public long Id;
     public long RequiredConfirmed;
     public bool NeedsReset;
+
+    /// <summary>TCP: the secondary's SYN arrived before the primary's; satisfied once the primary's SYN is confirmed.</summary>
+    public bool PendingSyn;
     public byte[]? Data;
     public int Length;
     public int Charged;

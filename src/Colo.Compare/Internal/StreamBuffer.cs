@@ -32,6 +32,22 @@ internal sealed class StreamBuffer
         get => _count > 0 && _intervals[0].Start <= _base ? _intervals[0].End : _base;
     }
 
+    /// <summary>Offset of the first present byte (== Base when none).</summary>
+    public long FirstOffset => _count > 0 ? _intervals[0].Start : _base;
+
+    /// <summary>True when the byte at <paramref name="offset"/> is present.</summary>
+    public bool Contains(long offset)
+    {
+        for (int i = 0; i < _count; i++)
+        {
+            if (offset < _intervals[i].Start)
+                return false;
+            if (offset < _intervals[i].End)
+                return true;
+        }
+        return false;
+    }
+
     /// <summary>Sum of present bytes.</summary>
     public long PresentBytes
     {
@@ -140,6 +156,24 @@ internal sealed class StreamBuffer
         if (_count > 0 && _intervals[0].Start < newBase)
             _intervals[0].Start = newBase;
         return _count == 0 ? ReleaseRing(pool) : 0;
+    }
+
+    /// <summary>
+    /// Moves the base down to <paramref name="newBase"/> (where comparison starts moved to an earlier byte), or sets
+    /// it when nothing is held; returns the change in ring storage.
+    /// </summary>
+    public long LowerBase(long newBase, FrameBufferPool pool)
+    {
+        if (_count == 0)
+        {
+            _base = newBase;
+            return 0;
+        }
+        if (newBase >= _base)
+            return 0;
+        long delta = EnsureCapacity(_intervals[_count - 1].End - newBase, pool);
+        _base = newBase;
+        return delta;
     }
 
     /// <summary>Forgets all bytes and moves the base (checkpoint re-baseline); returns the change in ring storage.</summary>

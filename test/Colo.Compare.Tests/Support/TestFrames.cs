@@ -103,6 +103,46 @@ internal static class TestFrames
         return frame;
     }
 
+    /// <summary>A frame of another EtherType (LLDP by default), <paramref name="payload"/> after the Ethernet header.</summary>
+    public static byte[] NonIp(ReadOnlySpan<byte> payload, ushort etherType = 0x88CC)
+    {
+        var frame = new byte[14 + payload.Length];
+        WriteMacs(frame);
+        BinaryPrimitives.WriteUInt16BigEndian(frame.AsSpan(12), etherType);
+        payload.CopyTo(frame.AsSpan(14));
+        return frame;
+    }
+
+    /// <summary>
+    /// An ICMPv6 message of <paramref name="type"/> (neighbour discovery 133-137, MLD 130-132 and 143) with
+    /// <paramref name="body"/> after the 4-byte header; MLD goes behind a hop-by-hop router-alert header as guests send it.
+    /// </summary>
+    public static byte[] Icmpv6(byte type, ReadOnlySpan<byte> body, ushort checksum = 0)
+    {
+        bool mld = type is 130 or 131 or 132 or 143;
+        var message = new byte[4 + body.Length];
+        message[0] = type;
+        BinaryPrimitives.WriteUInt16BigEndian(message.AsSpan(2), checksum);
+        body.CopyTo(message.AsSpan(4));
+        if (!mld)
+            return Ip(IpProtocol.Icmpv6, message, true, 0, 255, 0, null, 0);
+        // Hop-by-hop: next header ICMPv6, length 0 (8 bytes), router alert option (5, 2, MLD 0), PadN.
+        var l4 = new byte[8 + message.Length];
+        l4[0] = IpProtocol.Icmpv6;
+        l4[2] = 5;
+        l4[3] = 2;
+        l4[6] = 1;
+        message.CopyTo(l4.AsSpan(8));
+        return Ip(IpProtocol.HopByHop, l4, true, 0, 1, 0, null, 0);
+    }
+
+    /// <summary>An IGMPv2 membership report for <paramref name="group"/>.</summary>
+    public static byte[] Igmp(byte group = 22)
+    {
+        byte[] l4 = [0x16, 0, 0, 0, 224, 0, 0, group];
+        return Ip(2, l4, false, 7, 1, 0, null, 0);
+    }
+
     public static byte[] Ip(byte protocol, ReadOnlySpan<byte> l4, bool ipv6, ushort ipId, byte ttl, int padTo,
         ushort[]? vlans, int vnet)
     {

@@ -23,11 +23,12 @@ internal static class ReplayCommand
         var timeout = new Option<int>("--compare-timeout") { Description = "Milliseconds a frame may wait before a (recorded) timeout checkpoint.", DefaultValueFactory = _ => 3000 };
         var scan = new Option<int>("--expired-scan-cycle") { Description = "Milliseconds between timeout scans.", DefaultValueFactory = _ => 1000 };
         var queue = new Option<int>("--max-queue-size") { Description = "Frames queued per flow per side before a (recorded) queue_full checkpoint.", DefaultValueFactory = _ => 1024 };
-        var nonIp = new Option<bool>("--compare-non-ip") { Description = "Compare ARP and other non-IP frames instead of passing the primary's uncompared." };
+        var nonIp = new Option<bool>("--compare-non-ip") { Description = "Compare non-IP frames instead of passing the primary's uncompared." };
+        var housekeeping = new Option<bool>("--compare-housekeeping") { Description = "Compare link-local housekeeping (ARP, IPv6 neighbour discovery, MLD, IGMP), which replicas send on their own timers." };
 
         var command = new Command("replay", "Compare two captures (pcap or pcapng) of the primary's and the secondary's output and report where they diverge.")
         {
-            primary, secondary, json, output, timeout, scan, queue, nonIp,
+            primary, secondary, json, output, timeout, scan, queue, nonIp, housekeeping,
         };
         command.SetAction(parse =>
         {
@@ -48,6 +49,7 @@ internal static class ReplayCommand
                 ExpiredScanCycle = TimeSpan.FromMilliseconds(scanMs),
                 MaxQueueSize = maxQueue,
                 CompareNonIp = parse.GetValue(nonIp),
+                CompareHousekeeping = parse.GetValue(housekeeping),
             };
             return Run(options, parse.GetValue(json), Console.Out, Console.Error);
         });

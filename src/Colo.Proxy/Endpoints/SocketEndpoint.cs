@@ -196,7 +196,8 @@ public sealed partial class SocketEndpoint : IAsyncDisposable
                 socket = null;
                 if (!failingLogged)
                 {
-                    LogConnectFailed(_logger, Name, Spec.ToString(), ex.SocketErrorCode.ToString(), delay.TotalMilliseconds);
+                    LogConnectFailed(_logger, Name, Spec.ToString(),
+                        ConnectFailure.Describe(ex, Spec.Kind == EndpointKind.Unix ? Spec.Path : null), delay.TotalMilliseconds);
                     failingLogged = true;
                 }
             }

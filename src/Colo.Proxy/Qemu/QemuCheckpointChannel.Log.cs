@@ -12,7 +12,7 @@ public sealed partial class QemuCheckpointChannel
         string qemuDelayMs, string delayMs, string events, string xColo);
 
     [LoggerMessage(EventId = 3121, Level = LogLevel.Error,
-        Message = "QEMU {Endpoint}: the 'events' migration capability is OFF: QEMU sends no MIGRATION_PASS, so a checkpoint cannot be told " +
+        Message = "QEMU {Endpoint}: COLO runs with the 'events' migration capability OFF: QEMU sends no MIGRATION_PASS, so a checkpoint cannot be told " +
                   "from a user's stop/cont and RESUME will NOT be taken as checkpoint completion; queued primary output is only released " +
                   "by timeouts. Enable it: migrate-set-capabilities {{\"capabilities\": [{{\"capability\": \"events\", \"state\": true}}]}} " +
                   "(or pass --qemu-trust-resume to flush at every RESUME)")]
@@ -22,6 +22,15 @@ public sealed partial class QemuCheckpointChannel
         Message = "QEMU {Endpoint}: the 'events' migration capability is OFF and --qemu-trust-resume is set: EVERY RESUME, including " +
                   "after a user's stop/cont, is taken as checkpoint completion and flushes uncompared primary output")]
     private static partial void LogEventsOffTrusted(ILogger logger, string endpoint);
+
+    [LoggerMessage(EventId = 3133, Level = LogLevel.Information,
+        Message = "QEMU {Endpoint}: the 'events' migration capability is off for now (COLO is not running); it must be on before " +
+                  "'migrate' (docs/qemu-kvm.md section 4). ColoProxy checks again when COLO starts")]
+    private static partial void LogEventsOffBeforeColo(ILogger logger, string endpoint);
+
+    [LoggerMessage(EventId = 3134, Level = LogLevel.Information,
+        Message = "QEMU: COLO is starting: x-checkpoint-delay is now {DelayMs} ms (was {BeforeMs} ms at connect); forced checkpoints write it")]
+    private static partial void LogDelayRefreshed(ILogger logger, uint beforeMs, uint delayMs);
 
     [LoggerMessage(EventId = 3123, Level = LogLevel.Information, Message = "QEMU: {Event} shows the 'events' migration capability is on now")]
     private static partial void LogEventsTurnedOn(ILogger logger, string @event);

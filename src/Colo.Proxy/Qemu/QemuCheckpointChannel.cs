@@ -37,6 +37,7 @@ public sealed partial class QemuCheckpointChannel : ICheckpointChannel
     private long _requestsCoalesced;
     private long _requestsFailed;
     private long _sessions;
+    private bool _eventsOffWarned;
 
     public QemuCheckpointChannel(QemuCheckpointOptions options, ILogger logger, TimeProvider timeProvider)
     {
@@ -261,10 +262,13 @@ public sealed partial class QemuCheckpointChannel : ICheckpointChannel
                 catch (Exception ex) when (ex is IOException or SocketException or TimeoutException or QmpCommandException)
                 {
                     failures++;
+                    string reason = ex is SocketException socketError
+                        ? Endpoints.ConnectFailure.Describe(socketError, _endpoint.UnixPath)
+                        : ex.Message;
                     if (failures == 1)
-                        LogConnectFailed(_logger, _endpoint.Text, ex.Message, backoff.TotalMilliseconds);
+                        LogConnectFailed(_logger, _endpoint.Text, reason, backoff.TotalMilliseconds);
                     else
-                        LogConnectRetry(_logger, _endpoint.Text, failures, ex.Message, backoff.TotalMilliseconds);
+                        LogConnectRetry(_logger, _endpoint.Text, failures, reason, backoff.TotalMilliseconds);
                 }
                 finally
                 {
@@ -389,20 +393,95 @@ public sealed partial class QemuCheckpointChannel : ICheckpointChannel
             LogDelayUnknown(_logger, _endpoint.Text);
         if (events != true)
         {
-            if (_options.TrustResume)
-                LogEventsOffTrusted(_logger, _endpoint.Text);
+            // The documented start has ColoProxy up before the operator switches 'events' on (just before
+            // 'migrate'): only COLO running without it is a problem. Checked again when COLO starts (its RESUME).
+            if (mode == "primary")
+                WarnEventsOff();
             else
-                LogEventsOff(_logger, _endpoint.Text);
+                LogEventsOffBeforeColo(_logger, _endpoint.Text);
+        }
+    }
+
+    private void WarnEventsOff()
+    {
+        lock (_lock)
+        {
+            if (_eventsOffWarned)
+                return;
+            _eventsOffWarned = true;
+        }
+        if (_options.TrustResume)
+            LogEventsOffTrusted(_logger, _endpoint.Text);
+        else
+            LogEventsOff(_logger, _endpoint.Text);
+    }
+
+    /// <summary>
+    /// COLO is starting: re-read what the operator may have set since ColoProxy connected. The documented start runs
+    /// ColoProxy first, so at connect QEMU still reports its default x-checkpoint-delay (20000 ms), not the value the
+    /// start sequence sets just before 'migrate'.
+    /// </summary>
+    private async Task RefreshCheckpointDelayAsync(QmpClient client, CancellationToken cancellationToken)
+    {
+        if (_options.CheckpointDelay is not null)
+            return;
+        try
+        {
+            JsonElement parameters = await client.ExecuteAsync("query-migrate-parameters", null, cancellationToken).ConfigureAwait(false);
+            if (parameters.ValueKind != JsonValueKind.Object
+                || !parameters.TryGetProperty("x-checkpoint-delay"u8, out JsonElement delay) || !delay.TryGetUInt32(out uint ms))
+                return;
+            uint before;
+            lock (_lock)
+            {
+                before = _checkpointDelayMs;
+                _checkpointDelayMs = ms;
+            }
+            if (before != ms)
+                LogDelayRefreshed(_logger, before, ms);
+        }
+        catch (QmpCommandException ex)
+        {
+            LogParametersUnavailable(_logger, ex.Description);
+        }
+    }
+
+    /// <summary>A RESUME while QEMU sends no migration events: if COLO now runs, it runs without them; say so.</summary>
+    private async Task CheckColoWithoutEventsAsync(QmpClient client, CancellationToken cancellationToken)
+    {
+        try
+        {
+            JsonElement colo = await client.ExecuteAsync("query-colo-status", null, cancellationToken).ConfigureAwait(false);
+            string mode = ReadString(colo, "mode"u8, "unknown");
+            lock (_lock)
+                _coloMode = mode;
+            if (mode == "primary")
+                WarnEventsOff();
+        }
+        catch (QmpCommandException ex)
+        {
+            LogColoStatusUnavailable(_logger, ex.Description);
         }
     }
 
     private async Task PumpEventsAsync(QmpClient client, CancellationToken cancellationToken)
     {
         await foreach (QmpEvent evt in client.Events.ReadAllAsync(cancellationToken).ConfigureAwait(false))
-            HandleEvent(evt);
+        {
+            QemuCheckpointResult result = HandleEvent(evt);
+            if (result.Action == QemuCheckpointAction.ColoStarted
+                || (result.Action == QemuCheckpointAction.MigrationStatus && result.Detail == "setup"))
+            {
+                await RefreshCheckpointDelayAsync(client, cancellationToken).ConfigureAwait(false);
+            }
+            else if (evt.Name == "RESUME" && !EventsCapability && !Volatile.Read(ref _eventsOffWarned))
+            {
+                await CheckColoWithoutEventsAsync(client, cancellationToken).ConfigureAwait(false);
+            }
+        }
     }
 
-    internal void HandleEvent(QmpEvent evt)
+    internal QemuCheckpointResult HandleEvent(QmpEvent evt)
     {
         QemuCheckpointResult result;
         bool eventsTurnedOn;
@@ -418,6 +497,7 @@ public sealed partial class QemuCheckpointChannel : ICheckpointChannel
             LogEventsTurnedOn(_logger, evt.Name);
         Report(result, evt.Name);
         EventHandled?.Invoke(evt, result);
+        return result;
     }
 
     private void OnDeadline()

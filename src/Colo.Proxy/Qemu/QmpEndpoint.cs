@@ -24,6 +24,9 @@ internal sealed class QmpEndpoint
 
     public bool IsUnix => EndPoint is UnixDomainSocketEndPoint;
 
+    /// <summary>The socket path of a unix endpoint, else null.</summary>
+    public string? UnixPath => IsUnix ? Text[UnixPrefix.Length..] : null;
+
     public static bool TryParse(string? text, [NotNullWhen(true)] out QmpEndpoint? endpoint, [NotNullWhen(false)] out string? error)
     {
         endpoint = null;

@@ -16,6 +16,9 @@ internal sealed class ReplayOptions
     /// <summary>Compare non-IP frames (ARP, ...) instead of passing the primary's uncompared.</summary>
     public bool CompareNonIp { get; init; }
 
+    /// <summary>Compare link-local housekeeping (ARP, IPv6 neighbour discovery, MLD, IGMP) too.</summary>
+    public bool CompareHousekeeping { get; init; }
+
     /// <summary>
     /// Replay judges content, so nothing may be dropped for lack of room: the whole of both captures may be held.
     /// </summary>

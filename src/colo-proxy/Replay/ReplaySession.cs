@@ -26,6 +26,7 @@ internal static class ReplaySession
                 MaxBufferedBytes = options.MaxBufferedBytes,
                 ReleaseDivergedFlows = true,
                 CompareNonIp = options.CompareNonIp,
+                CompareHousekeeping = options.CompareHousekeeping,
             },
             sink);
 

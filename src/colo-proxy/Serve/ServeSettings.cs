@@ -18,7 +18,7 @@ internal sealed class ServeSettings
         "primary-in", "secondary-in", "outdev", "notify-dev", "control", "metrics", "compare-timeout",
         "expired-scan-cycle", "max-queue-size", "vnet-hdr-support", "workers", "log-level", "reconnect-ms",
         "allow-remote", "max-frame-size", "output-buffer", "shutdown-timeout", "qemu-qmp", "qemu-checkpoint-delay",
-        "qemu-trust-resume", "qemu-checkpoint-timeout", "compare-non-ip",
+        "qemu-trust-resume", "qemu-checkpoint-timeout", "compare-non-ip", "compare-housekeeping",
     ];
 
     private readonly Dictionary<string, string> _values = new(StringComparer.Ordinal);
@@ -115,6 +115,7 @@ internal sealed class ServeSettings
         options.Compare.ExpiredScanCycle = Milliseconds("expired-scan-cycle", 1000);
         options.Compare.MaxQueueSize = Int("max-queue-size", 1024);
         options.Compare.CompareNonIp = Bool("compare-non-ip", false);
+        options.Compare.CompareHousekeeping = Bool("compare-housekeeping", false);
         options.Endpoints.ReconnectDelay = Milliseconds("reconnect-ms", 1000);
         options.Endpoints.AllowRemote = Bool("allow-remote", false);
         // The control socket is always a server: accept "unix:PATH" without ",server".

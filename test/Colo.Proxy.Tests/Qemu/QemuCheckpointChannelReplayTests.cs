@@ -36,8 +36,9 @@ public class QemuCheckpointChannelReplayTests
 
     private sealed class Harness : IAsyncDisposable
     {
-        private Harness(ScriptedQmpServer server, QemuCheckpointChannel channel, FakeTimeProvider time)
+        private Harness(ScriptedQmpServer server, QemuCheckpointChannel channel, FakeTimeProvider time, TestOutputLogger logger)
         {
+            Logger = logger;
             Server = server;
             Channel = channel;
             Time = time;
@@ -45,6 +46,8 @@ public class QemuCheckpointChannelReplayTests
         }
 
         public ScriptedQmpServer Server { get; }
+
+        public TestOutputLogger Logger { get; }
 
         public QemuCheckpointChannel Channel { get; }
 
@@ -65,8 +68,9 @@ public class QemuCheckpointChannelReplayTests
                 CheckpointTimeout = CheckpointTimeout,
                 TrustResume = trustResume,
             };
-            var channel = new QemuCheckpointChannel(options, new TestOutputLogger(), time);
-            var harness = new Harness(server, channel, time);
+            var logger = new TestOutputLogger();
+            var channel = new QemuCheckpointChannel(options, logger, time);
+            var harness = new Harness(server, channel, time, logger);
             await channel.StartAsync(harness.Events, Ct);
             await harness.Events.WaitForAsync(CheckpointEventKind.Connected);
             return harness;
@@ -303,5 +307,83 @@ public class QemuCheckpointChannelReplayTests
         Assert.False(requested);
         Assert.False(channel.IsConnected);
         Assert.Equal("qemu-qmp", channel.Name);
+    }
+
+    [Fact]
+    public async Task ColoStarts_DelaySetAfterConnect_ForcedCheckpointsWriteTheNewValue()
+    {
+        // docs/qemu-kvm.md starts ColoProxy first; the start sequence sets x-checkpoint-delay just before 'migrate'.
+        await using Harness h = await Harness.StartAsync(server => server.ColoMode = "none");
+        Assert.Equal(TimeSpan.FromMilliseconds(20000), h.Channel.CheckpointDelay);
+
+        h.Server.CheckpointDelayMs = 200000;
+        await h.SendAsync("""{"event": "MIGRATION", "data": {"status": "setup"}, "timestamp": {"seconds": 1, "microseconds": 0}}""", "MIGRATION");
+        await h.Logger.Entries.WaitAsync(e => e.Any(x => x.EventId == 3134), "the refreshed delay to be logged");
+        bool requested = await h.Channel.RequestCheckpointAsync("divergence", Ct);
+
+        Assert.True(requested);
+        Assert.Equal(TimeSpan.FromMilliseconds(200000), h.Channel.CheckpointDelay);
+        Assert.Equal("""{"x-checkpoint-delay":200000}""", h.Server.Commands.Snapshot()[^1].Arguments);
+    }
+
+    [Fact]
+    public async Task EventsOffBeforeColo_TurnedOnBeforeMigrate_NoErrorLogged()
+    {
+        await using Harness h = await Harness.StartAsync(server =>
+        {
+            server.ColoMode = "none";
+            server.EventsCapability = false;
+        });
+
+        await h.SendAsync("""{"event": "MIGRATION", "data": {"status": "setup"}, "timestamp": {"seconds": 1, "microseconds": 0}}""", "MIGRATION");
+        await h.SendAsync("""{"event": "MIGRATION", "data": {"status": "colo"}, "timestamp": {"seconds": 2, "microseconds": 0}}""", "MIGRATION");
+        await h.SendAsync("""{"event": "RESUME", "timestamp": {"seconds": 2, "microseconds": 5000}}""", "RESUME");
+
+        IReadOnlyList<(Microsoft.Extensions.Logging.LogLevel Level, int EventId, string Message)> entries = h.Logger.Entries.Snapshot();
+        Assert.Contains(entries, e => e.EventId == 3133);
+        Assert.DoesNotContain(entries, e => e.Level >= Microsoft.Extensions.Logging.LogLevel.Warning);
+        Assert.Equal(1, h.Events.Count(CheckpointEventKind.Completed));
+    }
+
+    [Fact]
+    public async Task EventsOffBeforeColo_ColoStartsWithoutThem_ErrorLoggedOnce()
+    {
+        await using Harness h = await Harness.StartAsync(server =>
+        {
+            server.ColoMode = "none";
+            server.EventsCapability = false;
+        });
+        Assert.DoesNotContain(h.Logger.Entries.Snapshot(), e => e.EventId == 3121);
+
+        h.Server.ColoMode = "primary";
+        await h.SendAsync("""{"event": "RESUME", "timestamp": {"seconds": 2, "microseconds": 5000}}""", "RESUME");
+        await h.Logger.Entries.WaitAsync(e => e.Any(x => x.EventId == 3121), "the events-off error once COLO runs");
+        await h.SendAsync("""{"event": "STOP", "timestamp": {"seconds": 3, "microseconds": 0}}""", "STOP");
+        await h.SendAsync("""{"event": "RESUME", "timestamp": {"seconds": 3, "microseconds": 5000}}""", "RESUME");
+
+        Assert.Single(h.Logger.Entries.Snapshot(), e => e.EventId == 3121);
+    }
+
+    [Fact]
+    public async Task EventsOff_ColoAlreadyRunningAtConnect_ErrorLogged()
+    {
+        await using Harness h = await Harness.StartAsync(server => server.EventsCapability = false);
+
+        Assert.Contains(h.Logger.Entries.Snapshot(), e => e.EventId == 3121 && e.Level == Microsoft.Extensions.Logging.LogLevel.Error);
+    }
+
+    [Fact]
+    public async Task Connect_SocketFileMissing_SaysTheSocketDoesNotExist()
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"qmp-absent-{Guid.NewGuid():N}.sock");
+        var logger = new TestOutputLogger();
+        await using var channel = new QemuCheckpointChannel(new QemuCheckpointOptions { Endpoint = "unix:" + path }, logger, new FakeTimeProvider());
+        await channel.StartAsync(new RecordingCheckpointEvents(), Ct);
+
+        await logger.Entries.WaitAsync(e => e.Any(x => x.EventId == 3130), "the connect failure to be logged");
+
+        string message = logger.Entries.Snapshot().First(e => e.EventId == 3130).Message;
+        Assert.Contains($"the socket {path} does not exist", message, StringComparison.Ordinal);
+        Assert.DoesNotContain("Cannot assign", message, StringComparison.Ordinal);
     }
 }

@@ -7,6 +7,9 @@ internal sealed class TestOutputLogger : ILogger
 {
     private readonly ITestOutputHelper? _output = TestContext.Current.TestOutputHelper;
 
+    /// <summary>Every entry logged, for tests that assert what an operator would read.</summary>
+    public AsyncLog<(LogLevel Level, int EventId, string Message)> Entries { get; } = new();
+
     public IDisposable? BeginScope<TState>(TState state)
         where TState : notnull => null;
 
@@ -14,6 +17,7 @@ internal sealed class TestOutputLogger : ILogger
 
     public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
     {
+        Entries.Add((logLevel, eventId.Id, formatter(state, exception)));
         try
         {
             _output?.WriteLine($"{DateTime.UtcNow:HH:mm:ss.fff} {logLevel,-11} {eventId.Id} {formatter(state, exception)}{(exception is null ? "" : " " + exception)}");

@@ -85,6 +85,7 @@ public sealed class FrameReader
     {
         int capacity = Math.Max(BlockingBufferLength, FrameCodec.HeaderLength(_vnetHeader) + _maxFrameLength);
         byte[] buffer = ArrayPool<byte>.Shared.Rent(capacity);
+        bool quickAck = socket.ProtocolType == ProtocolType.Tcp && OperatingSystem.IsLinux();
         try
         {
             int end = 0;
@@ -93,6 +94,8 @@ public sealed class FrameReader
                 int received;
                 try
                 {
+                    if (quickAck)
+                        quickAck = TryQuickAck(socket);
                     received = socket.Receive(buffer, end, buffer.Length - end, SocketFlags.None);
                 }
                 catch (Exception ex) when (cancellationToken.IsCancellationRequested && ex is SocketException or ObjectDisposedException)
@@ -138,6 +141,27 @@ public sealed class FrameReader
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    // Linux TCP_QUICKACK (tcp(7)): acknowledge at once instead of when this thread next reads. QEMU writes a frame's
+    // length word and the frame in separate sends without TCP_NODELAY, so Nagle holds each frame until the length word
+    // is acknowledged; a delayed ACK would add this thread's wake-up latency (or the delayed-ACK timer) to every frame.
+    // The kernel clears the flag by itself, so it is set again before every receive.
+    private const int IpProtocolTcp = 6;
+    private const int TcpQuickAck = 12;
+
+    private static bool TryQuickAck(Socket socket)
+    {
+        try
+        {
+            ReadOnlySpan<byte> on = [1, 0, 0, 0];
+            socket.SetRawSocketOption(IpProtocolTcp, TcpQuickAck, on);
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
         }
     }
 

@@ -59,7 +59,7 @@ internal sealed class StreamScenario
             int at = random.Next(ranges.Count);
             (int start, int len) = ranges[random.Next(at + 1)];
             int extra = random.Next(64);
-            ranges.Insert(at, (start, Math.Min(len + extra, stream.Length - start)));
+            ranges.Insert(at, (start, Math.Min(Math.Min(len + extra, 65_495), stream.Length - start)));  // 65,495: IPv4's largest TCP payload
         }
         // Local reordering: swap a few neighbours.
         for (int k = 1; k < ranges.Count; k++)

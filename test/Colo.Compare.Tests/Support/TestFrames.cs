@@ -174,6 +174,8 @@ internal static class TestFrames
         else
         {
             ip[0] = 0x45;
+            if (20 + l4.Length > ushort.MaxValue)
+                throw new ArgumentException($"an IPv4 datagram holds at most 65,535 bytes; this one would be {20 + l4.Length}", nameof(l4));
             BinaryPrimitives.WriteUInt16BigEndian(ip[2..], (ushort)(20 + l4.Length));
             BinaryPrimitives.WriteUInt16BigEndian(ip[4..], ipId);
             ip[6] = 0x40;

@@ -18,7 +18,7 @@ public sealed partial class CompareEngine
         _lastScan = now;
         ScanFragmentTimeouts(now);
         TimeSpan timeout = _options.CompareTimeout;
-        for (Flow? flow = _activeHead; flow is not null; flow = flow.NextActive)
+        for (Flow? flow = _active.Head; flow is not null; flow = flow.NextLink)
         {
             if (!flow.Primary.IsEmpty)
             {
@@ -54,7 +54,11 @@ public sealed partial class CompareEngine
         foreach (Flow flow in _flows.Values)
         {
             if (flow.State is FlowState.Diverged or FlowState.Resync)
+            {
                 flow.State = FlowState.Comparing;
+                if (flow.List == FlowList.None)
+                    _idle.Append(flow);
+            }
             flow.TimeoutReportedPrimaryId = -1;
             flow.TimeoutReportedSecondaryId = -1;
             if (flow.Tcp is not null)
@@ -76,7 +80,7 @@ public sealed partial class CompareEngine
 
     private void FlushAll(ReleaseReason release, DropReason drop)
     {
-        while (_activeHead is { } flow)
+        while (_active.Head is { } flow)
         {
             FlushFlow(flow, release, drop);
             Deactivate(flow);
@@ -96,6 +100,8 @@ public sealed partial class CompareEngine
                 FlushFlow(flow, ReleaseReason.Passthrough, DropReason.Passthrough);
                 Deactivate(flow);
                 flow.State = FlowState.Passthrough;
+                if (flow.List == FlowList.None)
+                    _idle.Append(flow);
             }
         }
     }
@@ -113,7 +119,7 @@ public sealed partial class CompareEngine
         }
         // Forget their state: both sides restart comparison from the next segment seen.
         foreach (var key in revived)
-            _flows.Remove(key);
+            ForgetFlow(_flows[key]);
         return true;
     }
 
@@ -121,7 +127,7 @@ public sealed partial class CompareEngine
     public IReadOnlyList<FlowStatus> GetTopFlows(int limit, TimeSpan now)
     {
         var result = new List<FlowStatus>();
-        for (Flow? flow = _activeHead; flow is not null; flow = flow.NextActive)
+        for (Flow? flow = _active.Head; flow is not null; flow = flow.NextLink)
         {
             TimeSpan oldest = flow.OldestArrival;
             result.Add(new FlowStatus(flow.Key, StateName(flow.State), flow.Primary.Count, flow.PrimaryQueuedBytes,

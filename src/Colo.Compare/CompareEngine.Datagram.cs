@@ -35,8 +35,7 @@ public sealed partial class CompareEngine
                     ReleaseDirect(frame, ReleaseReason.Compared, flow.Key, now, vnetHeaderLength);
                     return;
                 }
-                ref SecondaryRecord oldest = ref flow.Secondary.Head;
-                DivergeDatagram(flow, bytes, oldest.Data.AsSpan(0, oldest.Length), skipChecksum, streamOffset, index, now);
+                DivergeDatagram(flow, bytes, DatagramBytes(flow, flow.Secondary.Head), skipChecksum, streamOffset, index, now);
                 IngestAfterDivergence(flow, side, frame, vnetHeaderLength, now);
                 return;
             }
@@ -63,7 +62,7 @@ public sealed partial class CompareEngine
         if (flow.Secondary.IsEmpty && !flow.Primary.IsEmpty)
         {
             ref PendingFrame head = ref flow.Primary.Head;
-            ReadOnlySpan<byte> primaryBytes = head.Buffer.AsSpan(head.CompareOffset, head.CompareLength);
+            ReadOnlySpan<byte> primaryBytes = DatagramBytes(flow, head);
             if (FirstDifference(primaryBytes, bytes, skipChecksum) < 0)
             {
                 head.Matched = true;
@@ -87,10 +86,9 @@ public sealed partial class CompareEngine
             return;
         }
 
-        byte[] copy = _pool.Rent(Math.Max(length, 1));
-        bytes.CopyTo(copy);
-        _bufferedBytes += copy.Length;
-        var record = new SecondaryRecord { Data = copy, Length = length, Charged = copy.Length };
+        long position = flow.SecondaryStore.Append(bytes, contiguous: true);
+        flow.SecondaryStore.Pin(position, length);
+        var record = new SecondaryRecord { HasData = true, Position = position, Length = length };
         EnqueueSecondary(flow, ref record, now);
         MatchDatagrams(flow, skipChecksum, now);
     }
@@ -103,12 +101,11 @@ public sealed partial class CompareEngine
             ref PendingFrame pending = ref flow.Primary[i];
             if (pending.Matched)
                 continue;
-            ReadOnlySpan<byte> bytes = pending.Buffer.AsSpan(pending.CompareOffset, pending.CompareLength);
+            ReadOnlySpan<byte> bytes = DatagramBytes(flow, pending);
             int match = FindEqualSecondary(flow, bytes, skipChecksum);
             if (match < 0)
             {
-                ref SecondaryRecord oldest = ref flow.Secondary.Head;
-                DivergeDatagram(flow, bytes, oldest.Data.AsSpan(0, oldest.Length), skipChecksum, pending.StreamOffset,
+                DivergeDatagram(flow, bytes, DatagramBytes(flow, flow.Secondary.Head), skipChecksum, pending.StreamOffset,
                     pending.DatagramIndex, now);
                 return;
             }
@@ -124,12 +121,11 @@ public sealed partial class CompareEngine
             ReleaseHead(flow, ReleaseReason.Compared);
     }
 
-    private static int FindEqualSecondary(Flow flow, ReadOnlySpan<byte> bytes, bool skipChecksum)
+    private int FindEqualSecondary(Flow flow, ReadOnlySpan<byte> bytes, bool skipChecksum)
     {
         for (int i = 0; i < flow.Secondary.Count; i++)
         {
-            ref SecondaryRecord candidate = ref flow.Secondary[i];
-            if (FirstDifference(bytes, candidate.Data.AsSpan(0, candidate.Length), skipChecksum) < 0)
+            if (FirstDifference(bytes, DatagramBytes(flow, flow.Secondary[i]), skipChecksum) < 0)
                 return i;
         }
         return -1;

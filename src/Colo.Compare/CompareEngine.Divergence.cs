@@ -86,6 +86,7 @@ public sealed partial class CompareEngine
     private void Diverge(Flow flow, Divergence divergence, TimeSpan now)
     {
         flow.State = FlowState.Diverged;
+        HoldUntilCheckpoint(flow);
         Counters.Divergences++;
         _sink.Diverged(divergence);
         Trigger(CheckpointReason.Divergence, flow.Key, true, Side.Primary, TimeSpan.Zero, now);
@@ -97,6 +98,6 @@ public sealed partial class CompareEngine
         while (!flow.Secondary.IsEmpty)
             RemoveSecondary(flow, 0, DropReason.Diverged);
         if (flow.Tcp is { } tcp)
-            _bufferedBytes += tcp.SecondaryBytes.Reset(tcp.Confirmed, _pool);
+            tcp.SecondaryBytes.Reset(tcp.Confirmed);
     }
 }

@@ -9,8 +9,11 @@ namespace Colo.Compare;
 // original fragment frames are what a primary release sends, byte-identical and in their arrival order.
 public sealed partial class CompareEngine
 {
-    /// <summary>More fragments than any real datagram has (64 KiB in 8-byte pieces is 8192; guests use a handful).</summary>
-    private const int MaxFragmentsPerDatagram = 256;
+    /// <summary>
+    /// More fragments than any real datagram has: guests fragment at their MTU (a 64 KiB datagram is 45 pieces at 1500
+    /// bytes, 51 at IPv6's minimum 1280), so 256 leaves room for tiny MTUs and stops a flood of 8-byte pieces.
+    /// </summary>
+    public const int MaxFragmentsPerDatagram = 256;
 
     private readonly Dictionary<FragmentKey, FragmentGroup> _fragments = new();
 
@@ -33,12 +36,18 @@ public sealed partial class CompareEngine
             group = new FragmentGroup { FirstArrival = now };
             _fragments.Add(key, group);
         }
+        group.LastArrival = now;
+        if (group.Abandoned)
+        {
+            // Reassembly of this datagram was given up: its fragments go on as they come, uncompared.
+            ForwardOrDrop(side, frame, vnetHeaderLength, fragmentFlow, now, ReleaseReason.NotCompared, DropReason.Malformed);
+            return;
+        }
 
-        byte[] copy = _pool.Rent(frame.Length);
+        byte[] copy = RentFragmentBuffer(frame.Length);
         frame.CopyTo(copy);
-        _bufferedBytes += copy.Length;
         int payloadLength = info.NetworkEnd - info.TransportOffset;
-        group.Fragments.Add(new StoredFragment(copy, frame.Length, vnetHeaderLength, now, info.TransportOffset, payloadLength,
+        group.Add(new StoredFragment(copy, frame.Length, vnetHeaderLength, now, info.TransportOffset, payloadLength,
             info.FragmentOffset));
         if (!info.MoreFragments)
             group.TotalLength = info.FragmentOffset + payloadLength;
@@ -48,10 +57,17 @@ public sealed partial class CompareEngine
             Counters.SecondaryQueued++;
         CheckMemoryCap(now);
 
-        if (group.Count > MaxFragmentsPerDatagram && !group.TimeoutReported)
+        if (group.Count >= MaxFragmentsPerDatagram && !group.IsComplete)
         {
-            group.TimeoutReported = true;
-            Trigger(CheckpointReason.QueueFull, fragmentFlow, true, side, TimeSpan.Zero, now);
+            // No real datagram comes in this many pieces: stop the work a guest could make it cost. The primary's
+            // fragments are released uncompared (never dropped), the secondary's dropped, both counted.
+            Counters.MalformedFrames++;
+            if (side == Side.Primary)
+                ReleaseGroup(group, ReleaseReason.NotCompared, fragmentFlow);
+            else
+                DropGroup(group, DropReason.Malformed);
+            group.Abandoned = true;
+            return;
         }
         if (!group.IsComplete)
             return;
@@ -62,18 +78,16 @@ public sealed partial class CompareEngine
     private void IngestReassembled(Side side, FlowKey fragmentFlow, byte protocol, FragmentGroup group, TimeSpan now)
     {
         int total = group.TotalLength;
-        byte[] datagram = _pool.Rent(Math.Max(total, 1));
-        _bufferedBytes += datagram.Length;
+        byte[] datagram = RentFragmentBuffer(Math.Max(total, 1));
         group.Reassemble(datagram.AsSpan(0, total));
         (FlowKey key, int offset, int length) = ReassembledFlow(fragmentFlow, protocol, datagram.AsSpan(0, total));
 
         Flow flow = GetOrCreateFlow(key, now);
-        flow.LastActivity = now;
+        Touch(flow, now);
         bool skipChecksum = SkipsChecksum(flow.Key);
         if (flow.State == FlowState.Passthrough || (flow.State == FlowState.Diverged && (side == Side.Secondary || _options.ReleaseDivergedFlows)))
         {
-            _bufferedBytes -= datagram.Length;
-            _pool.Return(datagram);
+            ReturnFragmentBuffer(datagram);
             if (side == Side.Secondary)
                 DropGroup(group, flow.State == FlowState.Passthrough ? DropReason.Passthrough : DropReason.Diverged);
             else
@@ -102,7 +116,7 @@ public sealed partial class CompareEngine
 
         // The secondary keeps only the compared bytes, moved to the start of its buffer.
         datagram.AsSpan(offset, length).CopyTo(datagram);
-        var record = new SecondaryRecord { Data = datagram, Length = length, Charged = datagram.Length, Group = group };
+        var record = new SecondaryRecord { HasData = true, Data = datagram, Length = length, Group = group };
         EnqueueSecondary(flow, ref record, now);
         MatchDatagrams(flow, skipChecksum, now);
     }
@@ -164,11 +178,21 @@ public sealed partial class CompareEngine
     private void ReturnFragments(FragmentGroup group)
     {
         foreach (StoredFragment fragment in group.Fragments)
-        {
-            _bufferedBytes -= fragment.Buffer.Length;
-            _pool.Return(fragment.Buffer);
-        }
-        group.Fragments.Clear();
+            ReturnFragmentBuffer(fragment.Buffer);
+        group.ClearFragments();
+    }
+
+    private byte[] RentFragmentBuffer(int length)
+    {
+        byte[] buffer = _memory.Fragments.Rent(length);
+        _memory.OtherBytes += buffer.Length;
+        return buffer;
+    }
+
+    private void ReturnFragmentBuffer(byte[] buffer)
+    {
+        _memory.OtherBytes -= buffer.Length;
+        _memory.Fragments.Return(buffer);
     }
 
     /// <summary>Datagrams still missing fragments: the primary's are released, the secondary's dropped.</summary>
@@ -184,16 +208,31 @@ public sealed partial class CompareEngine
         _fragments.Clear();
     }
 
-    /// <summary>An incomplete datagram older than compare_timeout is reported once, like any other waiting frame.</summary>
+    /// <summary>
+    /// An incomplete datagram older than compare_timeout is reported once, like any other waiting frame; an abandoned
+    /// one is forgotten once its fragments stopped coming for that long.
+    /// </summary>
     private void ScanFragmentTimeouts(TimeSpan now)
     {
+        List<FragmentKey>? forget = null;
         foreach ((FragmentKey key, FragmentGroup group) in _fragments)
         {
+            if (group.Abandoned)
+            {
+                if (now - group.LastArrival > _options.CompareTimeout)
+                    (forget ??= []).Add(key);
+                continue;
+            }
             if (!group.TimeoutReported && now - group.FirstArrival > _options.CompareTimeout)
             {
                 group.TimeoutReported = true;
                 Trigger(CheckpointReason.Timeout, key.Flow, true, key.Side, now - group.FirstArrival, now);
             }
+        }
+        if (forget is not null)
+        {
+            foreach (FragmentKey key in forget)
+                _fragments.Remove(key);
         }
     }
 }

@@ -14,7 +14,7 @@ public sealed partial class CompareEngine
         bool rst = (flags & TcpFlags.Rst) != 0;
         bool ack = (flags & TcpFlags.Ack) != 0;
         uint sequence = info.TcpSequence;
-        TcpStream tcp = flow.Tcp ??= new TcpStream();
+        TcpStream tcp = flow.Tcp ??= new TcpStream(_memory);
         if (tcp.RestartPending)
         {
             // A new connection waits to take over the flow at the next checkpoint.
@@ -98,26 +98,16 @@ public sealed partial class CompareEngine
             newControl |= SetMarker(ref side == Side.Primary ? ref tcp.PrimaryReset : ref tcp.SecondaryReset, start);
 
         bool newBytes = info.PayloadLength > 0 && dataEnd > confirmed;
+        // The primary's payload lies whole in its stream buffer (written or verified there): when the frame has to wait,
+        // only the bytes around the payload are stored with it.
+        bool payloadInStream = false;
         if (newBytes)
         {
             StreamBuffer mine = side == Side.Primary ? tcp.PrimaryBytes : tcp.SecondaryBytes;
-            bool tooFar = dataEnd - mine.Base > _maxStreamWindow;
+            bool tooFar = dataEnd - confirmed > _maxStreamWindow;
             if (tooFar || (side == Side.Secondary && OverMemoryCap))
             {
-                // Cannot buffer these bytes: ask for a checkpoint; the primary frame waits for it.
-                if (!_memoryCapReported)
-                {
-                    _memoryCapReported = true;
-                    Trigger(CheckpointReason.MemoryCap, flow.Key, true, side, TimeSpan.Zero, now);
-                }
-                if (side == Side.Secondary)
-                {
-                    DropSecondary(DropReason.MemoryCap);
-                    return;
-                }
-                var held = new PendingFrame { RequiredConfirmed = long.MaxValue, StreamOffset = start };
-                ReleaseReadyTcp(flow, tcp);
-                EnqueuePrimary(flow, frame, vnetHeaderLength, ref held, now);
+                HoldForMemory(flow, tcp, side, frame, vnetHeaderLength, start, now);
                 return;
             }
 
@@ -127,15 +117,25 @@ public sealed partial class CompareEngine
                 IngestAfterDivergence(flow, side, frame, vnetHeaderLength, now, start);
                 return;
             }
-            if (!mine.Write(dataStart, payload, _pool, out long conflict, out long grown))
+            // What the fast path did not confirm is stored (bytes below the confirmed point are never compared again).
+            long from = Math.Max(dataStart, tcp.Confirmed);
+            if (from < dataEnd)
             {
-                _bufferedBytes += grown;
-                DivergeTcp(flow, tcp, DivergenceKind.InconsistentRetransmission, conflict, now, side,
-                    payload[(int)(conflict - dataStart)..]);
-                IngestAfterDivergence(flow, side, frame, vnetHeaderLength, now, start);
-                return;
+                StreamWrite stored = mine.Write(from, payload[(int)(from - dataStart)..], out long conflict);
+                if (stored == StreamWrite.Conflict)
+                {
+                    DivergeTcp(flow, tcp, DivergenceKind.InconsistentRetransmission, conflict, now, side,
+                        payload[(int)(conflict - dataStart)..]);
+                    IngestAfterDivergence(flow, side, frame, vnetHeaderLength, now, start);
+                    return;
+                }
+                if (stored == StreamWrite.TooFragmented)
+                {
+                    HoldForMemory(flow, tcp, side, frame, vnetHeaderLength, start, now);
+                    return;
+                }
+                payloadInStream = side == Side.Primary && from == dataStart;
             }
-            _bufferedBytes += grown;
         }
 
         if (newBytes || newControl)
@@ -163,6 +163,8 @@ public sealed partial class CompareEngine
             };
             if (CanRelease(tcp, in pending) && (flow.Primary.IsEmpty || flow.Primary.Head.StreamOffset > start))
                 ReleaseDirect(frame, belowStart ? ReleaseReason.NotCompared : ReleaseReason.Compared, flow.Key, now, vnetHeaderLength);
+            else if (payloadInStream && tcp.PrimaryBytes.ContainsRange(dataStart, info.PayloadLength))
+                EnqueuePrimarySegment(flow, frame, vnetHeaderLength, info.PayloadOffset, info.PayloadLength, dataStart, ref pending, now);
             else
                 EnqueuePrimary(flow, frame, vnetHeaderLength, ref pending, now);
         }
@@ -267,7 +269,9 @@ public sealed partial class CompareEngine
         long c = tcp.Confirmed;
         StreamBuffer mine = side == Side.Primary ? tcp.PrimaryBytes : tcp.SecondaryBytes;
         StreamBuffer other = side == Side.Primary ? tcp.SecondaryBytes : tcp.PrimaryBytes;
-        if (!mine.IsEmpty || dataStart > c || HasMarkerAt(tcp, c))
+        // Only when this side holds nothing from the confirmed point on (the primary keeps confirmed bytes that
+        // waiting frames still need: those do not count).
+        if (mine.LastEnd > c || dataStart > c || HasMarkerAt(tcp, c))
             return true;
         long otherEnd = DataEnd(other, side == Side.Primary ? tcp.SecondaryFin : tcp.PrimaryFin);
         long mineEnd = DataEnd(dataStart + payload.Length, side == Side.Primary ? tcp.PrimaryFin : tcp.SecondaryFin);
@@ -292,7 +296,7 @@ public sealed partial class CompareEngine
             done += stored.Length;
         }
         tcp.RecordHistory(incoming);
-        AdvanceConfirmed(tcp, c + n);
+        AdvanceConfirmed(flow, tcp, c + n);
         return true;
     }
 
@@ -328,7 +332,7 @@ public sealed partial class CompareEngine
             {
                 if (tcp.PrimarySyn == c && tcp.SecondarySyn == c)
                 {
-                    AdvanceConfirmed(tcp, c + 1);
+                    AdvanceConfirmed(flow, tcp, c + 1);
                     continue;
                 }
                 if (HasContentAt(tcp, tcp.PrimarySyn == c ? Side.Secondary : Side.Primary, c))
@@ -342,7 +346,7 @@ public sealed partial class CompareEngine
             {
                 if (tcp.PrimaryFin == c && tcp.SecondaryFin == c)
                 {
-                    AdvanceConfirmed(tcp, c + 1);
+                    AdvanceConfirmed(flow, tcp, c + 1);
                     continue;
                 }
                 if (HasContentAt(tcp, tcp.PrimaryFin == c ? Side.Secondary : Side.Primary, c))
@@ -377,7 +381,7 @@ public sealed partial class CompareEngine
                 tcp.RecordHistory(p);
                 done += p.Length;
             }
-            AdvanceConfirmed(tcp, c + n);
+            AdvanceConfirmed(flow, tcp, c + n);
         }
     }
 
@@ -387,17 +391,50 @@ public sealed partial class CompareEngine
     /// </summary>
     private void ConfirmUpToDivergence(Flow flow, TcpStream tcp, long offset)
     {
-        AdvanceConfirmed(tcp, offset);
+        AdvanceConfirmed(flow, tcp, offset);
         RetireSecondary(flow, tcp);
         ReleaseReadyTcp(flow, tcp);
     }
 
-    private void AdvanceConfirmed(TcpStream tcp, long offset)
+    private void AdvanceConfirmed(Flow flow, TcpStream tcp, long offset)
     {
         tcp.Confirmed = offset;
         tcp.Anchored = true;
-        _bufferedBytes += tcp.PrimaryBytes.AdvanceTo(offset, _pool);
-        _bufferedBytes += tcp.SecondaryBytes.AdvanceTo(offset, _pool);
+        tcp.SecondaryBytes.AdvanceTo(offset);
+        TrimPrimaryBytes(flow, tcp);
+    }
+
+    /// <summary>
+    /// Drops the primary's confirmed bytes that no waiting frame needs: frames whose payload is read back from the
+    /// stream at release keep it; the queue is in sequence order, so its head bounds what they need.
+    /// </summary>
+    private static void TrimPrimaryBytes(Flow flow, TcpStream tcp)
+    {
+        long keep = tcp.Confirmed;
+        if (!flow.Primary.IsEmpty && flow.Primary.Head.StreamOffset < keep)
+            keep = flow.Primary.Head.StreamOffset;
+        tcp.PrimaryBytes.AdvanceTo(keep);
+    }
+
+    /// <summary>
+    /// Bytes that cannot be buffered (too far ahead of the confirmed point, the memory cap reached, or too many holes):
+    /// ask for a checkpoint; a primary frame waits for it, a secondary one is dropped.
+    /// </summary>
+    private void HoldForMemory(Flow flow, TcpStream tcp, Side side, ReadOnlySpan<byte> frame, int vnetHeaderLength, long start, TimeSpan now)
+    {
+        if (!_memoryCapReported)
+        {
+            _memoryCapReported = true;
+            Trigger(CheckpointReason.MemoryCap, flow.Key, true, side, TimeSpan.Zero, now);
+        }
+        if (side == Side.Secondary)
+        {
+            DropSecondary(DropReason.MemoryCap);
+            return;
+        }
+        var held = new PendingFrame { RequiredConfirmed = long.MaxValue, StreamOffset = start };
+        ReleaseReadyTcp(flow, tcp);
+        EnqueuePrimary(flow, frame, vnetHeaderLength, ref held, now);
     }
 
     private static bool HasMarkerAt(TcpStream tcp, long offset) =>

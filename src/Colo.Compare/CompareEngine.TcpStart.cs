@@ -138,9 +138,9 @@ public sealed partial class CompareEngine
     /// </summary>
     private TcpStream RestartStream(Flow flow, TcpStream old)
     {
-        _bufferedBytes += old.PrimaryBytes.Reset(0, _pool);
-        _bufferedBytes += old.SecondaryBytes.Reset(0, _pool);
-        var fresh = new TcpStream();
+        old.PrimaryBytes.Release();
+        old.SecondaryBytes.Release();
+        var fresh = new TcpStream(_memory);
         if (!old.IsnKnown && old.SecondarySynSeen)
         {
             fresh.SecondarySynSeen = true;
@@ -165,8 +165,8 @@ public sealed partial class CompareEngine
         tcp.Start = offset;
         tcp.HasStart = true;
         tcp.Confirmed = offset;
-        _bufferedBytes += tcp.PrimaryBytes.LowerBase(offset, _pool);
-        _bufferedBytes += tcp.SecondaryBytes.LowerBase(offset, _pool);
+        tcp.PrimaryBytes.LowerBase(offset);
+        tcp.SecondaryBytes.LowerBase(offset);
     }
 
     /// <summary>
@@ -184,8 +184,8 @@ public sealed partial class CompareEngine
             return;
         tcp.Start = first;
         tcp.Confirmed = first;
-        _bufferedBytes += tcp.PrimaryBytes.AdvanceTo(first, _pool);
-        _bufferedBytes += tcp.SecondaryBytes.AdvanceTo(first, _pool);
+        tcp.PrimaryBytes.AdvanceTo(first);
+        tcp.SecondaryBytes.AdvanceTo(first);
         for (int i = flow.Secondary.Count - 1; i >= 0; i--)
         {
             ref SecondaryRecord record = ref flow.Secondary[i];
@@ -213,7 +213,8 @@ public sealed partial class CompareEngine
             FlushFlow(flow, ReleaseReason.NotCompared, DropReason.Resync);
         while (!flow.Secondary.IsEmpty)
             RemoveSecondary(flow, 0, DropReason.Resync);
-        _bufferedBytes += tcp.SecondaryBytes.Reset(tcp.Confirmed, _pool);
+        tcp.SecondaryBytes.Reset(tcp.Confirmed);
+        HoldUntilCheckpoint(flow);
     }
 
     /// <summary>A SYN with a new ISN while the old connection's frames still wait: it takes over at the next checkpoint.</summary>
@@ -260,8 +261,8 @@ public sealed partial class CompareEngine
         if (tcp.PrimaryHighestEnd == TcpStream.None)
         {
             // The primary never sent on this flow: nothing to re-baseline on; the next segments start it afresh.
-            _bufferedBytes += tcp.PrimaryBytes.Reset(0, _pool);
-            _bufferedBytes += tcp.SecondaryBytes.Reset(0, _pool);
+            tcp.PrimaryBytes.Release();
+            tcp.SecondaryBytes.Release();
             flow.Tcp = null;
             return;
         }
@@ -273,8 +274,8 @@ public sealed partial class CompareEngine
             tcp.HasStart = true;
         }
         tcp.Anchored = true;
-        _bufferedBytes += tcp.PrimaryBytes.Reset(tcp.Confirmed, _pool);
-        _bufferedBytes += tcp.SecondaryBytes.Reset(tcp.Confirmed, _pool);
+        tcp.PrimaryBytes.Reset(tcp.Confirmed);
+        tcp.SecondaryBytes.Reset(tcp.Confirmed);
         tcp.SecondaryMaxAck = tcp.PrimaryMaxAck;
         tcp.SecondaryHasAck = tcp.PrimaryHasAck;
         tcp.SecondarySyn = tcp.PrimarySyn;
@@ -289,9 +290,9 @@ public sealed partial class CompareEngine
 
     private void StartAfterRestart(Flow flow, TcpStream old)
     {
-        _bufferedBytes += old.PrimaryBytes.Reset(0, _pool);
-        _bufferedBytes += old.SecondaryBytes.Reset(0, _pool);
-        var tcp = new TcpStream();
+        old.PrimaryBytes.Release();
+        old.SecondaryBytes.Release();
+        var tcp = new TcpStream(_memory);
         tcp.SetReference(unchecked(old.RestartIsn + 1));
         tcp.Start = -1;
         tcp.HasStart = true;
@@ -305,8 +306,8 @@ public sealed partial class CompareEngine
         tcp.SecondarySyn = -1;
         tcp.Confirmed = unchecked((int)(old.RestartHighestEnd - tcp.Reference));
         tcp.PrimaryHighestEnd = tcp.Confirmed;
-        tcp.PrimaryBytes.Reset(tcp.Confirmed, null);
-        tcp.SecondaryBytes.Reset(tcp.Confirmed, null);
+        tcp.PrimaryBytes.Reset(tcp.Confirmed);
+        tcp.SecondaryBytes.Reset(tcp.Confirmed);
         tcp.PrimaryMaxAck = tcp.SecondaryMaxAck = old.RestartMaxAck;
         tcp.PrimaryHasAck = tcp.SecondaryHasAck = old.RestartHasAck;
         flow.Tcp = tcp;

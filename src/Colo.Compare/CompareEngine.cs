@@ -17,13 +17,15 @@ public sealed partial class CompareEngine
     private readonly CompareOptions _options;
     private readonly ICompareSink _sink;
     private readonly Dictionary<FlowKey, Flow> _flows = new();
-    private readonly FrameBufferPool _pool = new();
+    private readonly EngineMemory _memory;
     private readonly List<PassthroughRule> _passthrough = [];
     private readonly long _maxStreamWindow;
-    private Flow? _activeHead;
-    private Flow? _activeTail;
+    private FlowChain _active = new(FlowList.Active);
+    private FlowChain _idle = new(FlowList.Idle);
+    // Frames put back together for release, or stored across a chunk boundary (frames above 16 KiB).
+    private byte[] _scratch = new byte[ChunkPool.ChunkSize];
+    private byte[] _secondaryScratch = new byte[ChunkPool.ChunkSize];
     private long _nextFrameId;
-    private long _bufferedBytes;
     private bool _failover;
     private bool _memoryCapReported;
     private bool _flowCapReported;
@@ -37,6 +39,7 @@ public sealed partial class CompareEngine
         options.Validate();
         _options = options;
         _sink = sink;
+        _memory = new EngineMemory(options.MaxBufferedBytes);
         // A single stream buffer never spans more than the memory cap (and a ring is indexed by int).
         _maxStreamWindow = Math.Min(options.MaxBufferedBytes, 1L << 30);
     }
@@ -48,7 +51,11 @@ public sealed partial class CompareEngine
     public int FlowCount => _flows.Count;
 
     /// <summary>Bytes held for queued frames and stream comparison (what the memory cap limits).</summary>
-    public long BufferedBytes => _bufferedBytes;
+    public long BufferedBytes => _memory.HeldBytes;
+
+    /// <summary>Chunks and queue blocks allocated since the engine was created (steady state: no new ones).</summary>
+    public long StorageAllocations => _memory.Chunks.Allocated + _memory.ChunkSlots.Allocated
+        + _memory.PendingFrames.Allocated + _memory.SecondaryRecords.Allocated;
 
     /// <summary>True after <see cref="Failover"/>: primary frames are forwarded uncompared.</summary>
     public bool InFailover => _failover;
@@ -107,7 +114,7 @@ public sealed partial class CompareEngine
         }
 
         Flow flow = GetOrCreateFlow(FlowKey.From(frame, info), now);
-        flow.LastActivity = now;
+        Touch(flow, now);
         if (flow.State == FlowState.Passthrough)
         {
             ForwardOrDrop(side, frame, vnetHeaderLength, flow.Key, now, ReleaseReason.Passthrough, DropReason.Passthrough);
@@ -130,7 +137,7 @@ public sealed partial class CompareEngine
     private void IngestNonIp(Side side, ReadOnlySpan<byte> frame, int vnetHeaderLength, in PacketInfo info, TimeSpan now)
     {
         Flow flow = GetOrCreateFlow(FlowKey.FromNonIp(frame, info), now);
-        flow.LastActivity = now;
+        Touch(flow, now);
         if (flow.State == FlowState.Passthrough)
         {
             ForwardOrDrop(side, frame, vnetHeaderLength, flow.Key, now, ReleaseReason.Passthrough, DropReason.Passthrough);
@@ -177,10 +184,23 @@ public sealed partial class CompareEngine
             return existing;
         if (_flows.Count >= _options.MaxFlows)
             EvictIdleFlows(now);
-        var flow = new Flow(key) { State = MatchesPassthrough(key) ? FlowState.Passthrough : FlowState.Comparing };
+        var flow = new Flow(key, _memory.Chunks)
+        {
+            State = MatchesPassthrough(key) ? FlowState.Passthrough : FlowState.Comparing,
+            LastActivity = now,
+        };
         _flows.Add(key, flow);
+        _idle.Append(flow);
         Counters.FlowsCreated++;
         return flow;
+    }
+
+    /// <summary>The flow was just seen: it is the most recently active of the idle ones.</summary>
+    private void Touch(Flow flow, TimeSpan now)
+    {
+        flow.LastActivity = now;
+        if (flow.List == FlowList.Idle)
+            _idle.MoveToTail(flow);
     }
 
     private bool MatchesPassthrough(in FlowKey key)
@@ -195,19 +215,13 @@ public sealed partial class CompareEngine
 
     /// <summary>
     /// Makes room in a full flow table by forgetting flows with nothing queued, least recently active first, down to
-    /// 7/8 of the cap. An idle flow's sides are in step, so a flow re-created later from its next segment compares
-    /// correctly. When every flow holds frames, a checkpoint is requested and the table grows past the cap.
+    /// 7/8 of the cap: the idle list is in that order, so each eviction costs the same however large the table is.
+    /// An idle flow's sides were in step, so a flow re-created later from its next segment compares correctly. When
+    /// no flow is idle, a checkpoint is requested (once) and the table grows past the cap.
     /// </summary>
     private void EvictIdleFlows(TimeSpan now)
     {
-        var idle = new List<Flow>();
-        foreach (Flow flow in _flows.Values)
-        {
-            if (!flow.HasQueuedFrames && flow.State != FlowState.Diverged)
-                idle.Add(flow);
-        }
-        int target = _flows.Count - _options.MaxFlows / 8 * 7;
-        if (idle.Count == 0)
+        if (_idle.Head is null)
         {
             if (!_flowCapReported)
             {
@@ -216,18 +230,28 @@ public sealed partial class CompareEngine
             }
             return;
         }
-        idle.Sort(static (a, b) => a.LastActivity.CompareTo(b.LastActivity));
-        for (int i = 0; i < idle.Count && i < target; i++)
+        int target = _flows.Count - _options.MaxFlows / 8 * 7;
+        for (int evicted = 0; evicted < target && _idle.Head is { } flow; evicted++)
         {
-            Flow flow = idle[i];
-            if (flow.Tcp is { } tcp)
-            {
-                _bufferedBytes += tcp.PrimaryBytes.Reset(tcp.Confirmed, _pool);
-                _bufferedBytes += tcp.SecondaryBytes.Reset(tcp.Confirmed, _pool);
-            }
-            _flows.Remove(flow.Key);
+            _idle.Remove(flow);
+            ForgetFlow(flow);
             Counters.FlowsEvicted++;
         }
+    }
+
+    /// <summary>Removes a flow with nothing queued and gives back what it holds.</summary>
+    private void ForgetFlow(Flow flow)
+    {
+        if (flow.List == FlowList.Idle)
+            _idle.Remove(flow);
+        if (flow.Tcp is { } tcp)
+        {
+            tcp.PrimaryBytes.Release();
+            tcp.SecondaryBytes.Release();
+        }
+        flow.PrimaryStore.Clear();
+        flow.SecondaryStore.Clear();
+        _flows.Remove(flow.Key);
     }
 
     private void Trigger(CheckpointReason reason, FlowKey flow, bool hasFlow, Side side, TimeSpan waited, TimeSpan now)
@@ -236,24 +260,63 @@ public sealed partial class CompareEngine
         _sink.CheckpointTriggered(new CheckpointTrigger(reason, flow, hasFlow, side, waited, now));
     }
 
-    // ---- queues -------------------------------------------------------------------------------------------------
+    // ---- queues ----------------------------------------------------------------------------------------------
 
+    /// <summary>
+    /// Queues a primary frame, storing it whole in the flow's primary store (the incoming span is only valid during
+    /// the call).
+    /// </summary>
     private void EnqueuePrimary(Flow flow, ReadOnlySpan<byte> frame, int vnetHeaderLength, ref PendingFrame pending, TimeSpan now)
     {
-        byte[] buffer = _pool.Rent(frame.Length);
-        frame.CopyTo(buffer);
-        _bufferedBytes += buffer.Length;
-        pending.Buffer = buffer;
+        pending.Position = flow.PrimaryStore.Append(frame, contiguous: true);
+        pending.StoredLength = frame.Length;
+        flow.PrimaryStore.Pin(pending.Position, frame.Length);
         pending.Length = frame.Length;
         pending.VnetHeaderLength = vnetHeaderLength;
+        pending.PayloadInStream = false;
         QueuePrimary(flow, ref pending, now);
     }
 
-    /// <summary>Queues a primary entry whose bytes are already in pooled storage (and charged).</summary>
+    /// <summary>
+    /// Queues a TCP segment whose payload the primary stream buffer holds (written or verified equal just now): only
+    /// the bytes around the payload are stored; the frame is put back together when it is released.
+    /// </summary>
+    private void EnqueuePrimarySegment(Flow flow, ReadOnlySpan<byte> frame, int vnetHeaderLength, int payloadOffset, int payloadLength,
+        long payloadStreamOffset, ref PendingFrame pending, TimeSpan now)
+    {
+        ChunkedStore store = flow.PrimaryStore;
+        ReadOnlySpan<byte> head = frame[..payloadOffset];
+        ReadOnlySpan<byte> tail = frame[(payloadOffset + payloadLength)..];
+        if (tail.IsEmpty)
+        {
+            pending.Position = store.Append(head, contiguous: true);
+        }
+        else
+        {
+            // Padding or trailing bytes after the IP packet (e1000 pads short frames): stored right after the head.
+            int total = head.Length + tail.Length;
+            byte[] joined = _scratch.Length >= total ? _scratch : (_scratch = new byte[total]);
+            head.CopyTo(joined);
+            tail.CopyTo(joined.AsSpan(head.Length));
+            pending.Position = store.Append(joined.AsSpan(0, total), contiguous: true);
+        }
+        pending.StoredLength = head.Length + tail.Length;
+        store.Pin(pending.Position, pending.StoredLength);
+        pending.Length = frame.Length;
+        pending.VnetHeaderLength = vnetHeaderLength;
+        pending.PayloadInStream = true;
+        pending.PayloadOffset = payloadOffset;
+        pending.PayloadLength = payloadLength;
+        pending.PayloadStreamOffset = payloadStreamOffset;
+        QueuePrimary(flow, ref pending, now);
+    }
+
+    /// <summary>Queues a primary entry whose bytes are already stored (and pinned).</summary>
     private void QueuePrimary(Flow flow, ref PendingFrame pending, TimeSpan now)
     {
         pending.Arrival = now;
         pending.Id = _nextFrameId++;
+        BlockPool<PendingFrame> blocks = _memory.PendingFrames;
         if (flow.IsTcp)
         {
             // TCP frames are released in sequence order (arrival order for equal sequence numbers), like QEMU: a
@@ -261,13 +324,13 @@ public sealed partial class CompareEngine
             int index = flow.Primary.Count;
             while (index > 0 && flow.Primary[index - 1].StreamOffset > pending.StreamOffset)
                 index--;
-            flow.Primary.Insert(index, pending);
+            flow.Primary.Insert(index, pending, blocks);
         }
         else
         {
-            flow.Primary.Enqueue(pending);
+            flow.Primary.Enqueue(pending, blocks);
         }
-        flow.PrimaryQueuedBytes += pending.Buffer.Length;
+        flow.PrimaryQueuedBytes += pending.Length;
         // Fragments of a reassembled datagram were counted as queued when they arrived.
         if (pending.Group is null)
             Counters.PrimaryQueued++;
@@ -284,8 +347,8 @@ public sealed partial class CompareEngine
     {
         record.Arrival = now;
         record.Id = _nextFrameId++;
-        flow.Secondary.Enqueue(record);
-        flow.SecondaryQueuedBytes += record.Charged;
+        flow.Secondary.Enqueue(record, _memory.SecondaryRecords);
+        flow.SecondaryQueuedBytes += record.Length;
         // Fragments of a reassembled datagram were counted as queued when they arrived.
         if (record.Group is null)
             Counters.SecondaryQueued++;
@@ -298,26 +361,73 @@ public sealed partial class CompareEngine
         CheckMemoryCap(now);
     }
 
+    /// <summary>The bytes of a queued primary frame, whole (from the store, or put back together in a scratch buffer).</summary>
+    private ReadOnlySpan<byte> FrameBytes(Flow flow, in PendingFrame frame)
+    {
+        if (frame.Buffer is { } datagram && frame.Group is not null)
+            return datagram.AsSpan(0, frame.Length);
+        ChunkedStore store = flow.PrimaryStore;
+        if (!frame.PayloadInStream)
+        {
+            if (ChunkedStore.IsContiguous(frame.Position, frame.Length))
+                return store.GetSpan(frame.Position, frame.Length);
+            store.CopyTo(frame.Position, Scratch(frame.Length));
+            return _scratch.AsSpan(0, frame.Length);
+        }
+        Span<byte> whole = Scratch(frame.Length);
+        int head = frame.PayloadOffset;
+        int tail = frame.StoredLength - head;
+        store.CopyTo(frame.Position, whole[..head]);
+        flow.Tcp!.PrimaryBytes.CopyTo(frame.PayloadStreamOffset, whole.Slice(head, frame.PayloadLength));
+        store.CopyTo(frame.Position + head, whole.Slice(head + frame.PayloadLength, tail));
+        return whole[..frame.Length];
+    }
+
+    /// <summary>The compared bytes of a queued primary datagram.</summary>
+    private ReadOnlySpan<byte> DatagramBytes(Flow flow, in PendingFrame frame) =>
+        FrameBytes(flow, frame).Slice(frame.CompareOffset, frame.CompareLength);
+
+    /// <summary>The compared bytes of a queued secondary datagram.</summary>
+    private ReadOnlySpan<byte> DatagramBytes(Flow flow, in SecondaryRecord record)
+    {
+        if (record.Data is { } data)
+            return data.AsSpan(0, record.Length);
+        if (ChunkedStore.IsContiguous(record.Position, record.Length))
+            return flow.SecondaryStore.GetSpan(record.Position, record.Length);
+        if (_secondaryScratch.Length < record.Length)
+            _secondaryScratch = new byte[record.Length];
+        flow.SecondaryStore.CopyTo(record.Position, _secondaryScratch.AsSpan(0, record.Length));
+        return _secondaryScratch.AsSpan(0, record.Length);
+    }
+
+    private Span<byte> Scratch(int length)
+    {
+        if (_scratch.Length < length)
+            _scratch = new byte[length];
+        return _scratch.AsSpan(0, length);
+    }
+
     /// <summary>Releases the flow's oldest queued primary frame.</summary>
     private void ReleaseHead(Flow flow, ReleaseReason reason)
     {
-        PendingFrame frame = flow.Primary.Dequeue();
-        flow.PrimaryQueuedBytes -= frame.Buffer.Length;
-        _bufferedBytes -= frame.Buffer.Length;
-        if (frame.Group is { } group)
+        ref PendingFrame head = ref flow.Primary.Head;
+        flow.PrimaryQueuedBytes -= head.Length;
+        if (head.Group is { } group)
         {
             // A reassembled datagram: what goes out are its original fragments, byte-identical.
-            _pool.Return(frame.Buffer);
+            ReturnFragmentBuffer(head.Buffer!);
             ReleaseGroup(group, reason, flow.Key);
         }
         else
         {
             Counters.PrimaryQueued--;
             Counters.ReleasedBy[(int)reason]++;
-            _sink.Release(frame.Buffer.AsSpan(0, frame.Length),
-                new ReleaseInfo(reason, flow.Key, frame.Arrival, frame.VnetHeaderLength));
-            _pool.Return(frame.Buffer);
+            _sink.Release(FrameBytes(flow, head), new ReleaseInfo(reason, flow.Key, head.Arrival, head.VnetHeaderLength));
+            flow.PrimaryStore.Unpin(head.Position, head.StoredLength);
         }
+        flow.Primary.Dequeue(_memory.PendingFrames);
+        if (flow.Tcp is { } tcp)
+            TrimPrimaryBytes(flow, tcp);
         if (!flow.HasQueuedFrames)
             Deactivate(flow);
     }
@@ -326,16 +436,15 @@ public sealed partial class CompareEngine
     private void RemoveSecondary(Flow flow, int index, DropReason? drop)
     {
         ref SecondaryRecord record = ref flow.Secondary[index];
+        flow.SecondaryQueuedBytes -= record.Length;
         if (record.Data is { } data)
-        {
-            _bufferedBytes -= record.Charged;
-            flow.SecondaryQueuedBytes -= record.Charged;
-            _pool.Return(data);
-        }
+            ReturnFragmentBuffer(data);
+        else if (record.HasData)
+            flow.SecondaryStore.Unpin(record.Position, record.Length);
         int frames = record.FrameCount;
         if (record.Group is { } group)
             ReturnFragments(group);
-        flow.Secondary.RemoveAt(index);
+        flow.Secondary.RemoveAt(index, _memory.SecondaryRecords);
         Counters.SecondaryQueued -= frames;
         if (drop is { } reason)
             Counters.SecondaryDroppedBy[(int)reason] += frames;
@@ -354,51 +463,45 @@ public sealed partial class CompareEngine
             RemoveSecondary(flow, 0, drop);
         if (flow.Tcp is { } tcp)
         {
-            _bufferedBytes += tcp.PrimaryBytes.Reset(tcp.Confirmed, _pool);
-            _bufferedBytes += tcp.SecondaryBytes.Reset(tcp.Confirmed, _pool);
+            tcp.PrimaryBytes.Reset(tcp.Confirmed);
+            tcp.SecondaryBytes.Reset(tcp.Confirmed);
         }
     }
 
     private void CheckMemoryCap(TimeSpan now)
     {
-        if (_bufferedBytes > _options.MaxBufferedBytes && !_memoryCapReported)
+        if (OverMemoryCap && !_memoryCapReported)
         {
             _memoryCapReported = true;
             Trigger(CheckpointReason.MemoryCap, default, false, Side.Primary, TimeSpan.Zero, now);
         }
     }
 
-    private bool OverMemoryCap => _bufferedBytes > _options.MaxBufferedBytes;
+    private bool OverMemoryCap => _memory.HeldBytes > _options.MaxBufferedBytes;
 
     private void Activate(Flow flow)
     {
-        if (flow.IsActive)
+        if (flow.List == FlowList.Active)
             return;
-        flow.IsActive = true;
-        flow.PreviousActive = _activeTail;
-        flow.NextActive = null;
-        if (_activeTail is null)
-            _activeHead = flow;
-        else
-            _activeTail.NextActive = flow;
-        _activeTail = flow;
+        if (flow.List == FlowList.Idle)
+            _idle.Remove(flow);
+        _active.Append(flow);
     }
 
     private void Deactivate(Flow flow)
     {
-        if (!flow.IsActive)
+        if (flow.List != FlowList.Active)
             return;
-        flow.IsActive = false;
-        if (flow.PreviousActive is null)
-            _activeHead = flow.NextActive;
-        else
-            flow.PreviousActive.NextActive = flow.NextActive;
-        if (flow.NextActive is null)
-            _activeTail = flow.PreviousActive;
-        else
-            flow.NextActive.PreviousActive = flow.PreviousActive;
-        flow.PreviousActive = null;
-        flow.NextActive = null;
+        _active.Remove(flow);
         flow.QueueCapReported = false;
+        if (flow.State is FlowState.Comparing or FlowState.Passthrough)
+            _idle.Append(flow);
+    }
+
+    /// <summary>A flow stopped comparing until the checkpoint (diverged, resync): not evictable while idle.</summary>
+    private void HoldUntilCheckpoint(Flow flow)
+    {
+        if (flow.List == FlowList.Idle)
+            _idle.Remove(flow);
     }
 }

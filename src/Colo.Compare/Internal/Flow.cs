@@ -4,7 +4,7 @@ namespace Colo.Compare.Internal;
 
 /// <summary>
 /// One flow's queues and comparison state. Flows with queued frames are linked in first-queued order (the order a
-/// checkpoint flushes them in).
+/// checkpoint flushes them in); the others in least-recently-active order (the order a full table evicts them in).
 /// </summary>
 internal sealed class Flow
 {
@@ -12,15 +12,17 @@ internal sealed class Flow
     public readonly bool IsTcp;
     public FlowState State;
 
-    public RingQueue<PendingFrame> Primary = new(4);
-    public RingQueue<SecondaryRecord> Secondary = new(4);
+    public ChunkedQueue<PendingFrame> Primary;
+    public ChunkedQueue<SecondaryRecord> Secondary;
+    public readonly ChunkedStore PrimaryStore;
+    public readonly ChunkedStore SecondaryStore;
     public long PrimaryQueuedBytes;
     public long SecondaryQueuedBytes;
 
-    // Intrusive list of flows with queued frames.
-    public Flow? PreviousActive;
-    public Flow? NextActive;
-    public bool IsActive;
+    // Intrusive list this flow is on: the engine's active list (queued frames) or its idle list (evictable).
+    public Flow? PreviousLink;
+    public Flow? NextLink;
+    public FlowList List;
 
     // Each cause is reported once: the head frame a timeout was reported for, and the queue-cap episode.
     public long TimeoutReportedPrimaryId = -1;
@@ -36,13 +38,17 @@ internal sealed class Flow
     public long PrimaryDatagramCount;
     public long PrimaryDatagramBytes;
 
-    public Flow(FlowKey key)
+    public Flow(FlowKey key, ChunkPool chunks)
     {
         Key = key;
         IsTcp = key.Protocol == IpProtocol.Tcp && !key.IsFragmentFlow;
+        PrimaryStore = new ChunkedStore(chunks);
+        SecondaryStore = new ChunkedStore(chunks);
     }
 
     public bool HasQueuedFrames => !Primary.IsEmpty || !Secondary.IsEmpty;
+
+    public bool IsActive => List == FlowList.Active;
 
     /// <summary>
     /// Position of the primary frame that has waited longest. A datagram queue is in arrival order (the head); a TCP

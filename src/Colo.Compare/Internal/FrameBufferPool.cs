@@ -1,17 +1,15 @@
 namespace Colo.Compare.Internal;
 
 /// <summary>
-/// Byte arrays in power-of-two size classes (128 B .. 16 MiB) for queued frames and stream rings. The engine is
-/// single-threaded, so a plain stack per class suffices (no locks, no thread-local caches like ArrayPool.Shared,
-/// whose per-core stacks are too shallow for deep queues and would allocate in steady state). Large classes matter
-/// too: a one-flow flood grows a stream ring to megabytes, drains it, and grows it again; without pooling each cycle
-/// would allocate a large-object-heap array and cost a gen2 collection. Retention is bounded.
+/// Byte arrays in power-of-two size classes (128 B .. 16 MiB) for the rare path of IP fragments waiting for
+/// reassembly (frames and streams are held in <see cref="ChunkPool"/> chunks). The engine is single-threaded, so a
+/// plain stack per class suffices. Retention is bounded.
 /// </summary>
 internal sealed class FrameBufferPool
 {
     private const int MinClassShift = 7;
     private const int ClassCount = 18;
-    private const long MaxRetainedBytes = 64L * 1024 * 1024;
+    private const long MaxRetainedBytes = 8L * 1024 * 1024;
 
     private readonly Stack<byte[]>[] _stacks = new Stack<byte[]>[ClassCount];
     private long _retainedBytes;

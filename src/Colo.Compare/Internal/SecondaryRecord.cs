@@ -2,7 +2,8 @@ namespace Colo.Compare.Internal;
 
 /// <summary>
 /// A queued secondary frame. TCP: only what it still waits for (its bytes live in the flow's stream buffer).
-/// Datagrams: a pooled copy of the bytes that are compared.
+/// Datagrams: the compared bytes, in the flow's secondary <see cref="ChunkedStore"/> (or, reassembled from fragments,
+/// in <see cref="Data"/>).
 /// </summary>
 internal struct SecondaryRecord
 {
@@ -13,12 +14,15 @@ internal struct SecondaryRecord
 
     /// <summary>TCP: the secondary's SYN arrived before the primary's; satisfied once the primary's SYN is confirmed.</summary>
     public bool PendingSyn;
-    public byte[]? Data;
+
+    /// <summary>Datagrams: the compared bytes are stored (at <see cref="Position"/>, or in <see cref="Data"/>).</summary>
+    public bool HasData;
+    public long Position;
     public int Length;
-    public int Charged;
 
     /// <summary>A reassembled datagram: its fragment frames, counted (matched or dropped) together.</summary>
     public FragmentGroup? Group;
+    public byte[]? Data;
 
     public readonly int FrameCount => Group?.Count ?? 1;
 }

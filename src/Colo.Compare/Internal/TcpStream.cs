@@ -65,8 +65,8 @@ internal sealed class TcpStream
     /// <summary>Every byte (and SYN/FIN) below this offset is equal on both sides.</summary>
     public long Confirmed;
 
-    public readonly StreamBuffer PrimaryBytes = new();
-    public readonly StreamBuffer SecondaryBytes = new();
+    public readonly StreamBuffer PrimaryBytes;
+    public readonly StreamBuffer SecondaryBytes;
 
     // Control markers per side: offset of the SYN, FIN (end of data) and RST, or None.
     public long PrimarySyn = None;
@@ -89,6 +89,12 @@ internal sealed class TcpStream
     // The last confirmed bytes, for the "before" half of a divergence's hex context (equal on both sides).
     public readonly byte[] History = new byte[HistoryLength];
     public int HistoryCount;
+
+    public TcpStream(EngineMemory memory)
+    {
+        PrimaryBytes = new StreamBuffer(memory);
+        SecondaryBytes = new StreamBuffer(memory);
+    }
 
     /// <summary>Sets the sequence number of offset 0 (the first primary-space sequence number seen).</summary>
     public void SetReference(uint sequence)

@@ -81,7 +81,9 @@ public sealed partial class ProxyHost : ICheckpointEvents, IAsyncDisposable
         _engines = new CompareEngine[options.Workers];
         for (int i = 0; i < _workers.Length; i++)
         {
-            var engine = new CompareEngine(options.Compare, new ShardSink(this, _output, _metrics, Now));
+            var sink = new ShardSink(this, _output, _metrics, Now);
+            var engine = new CompareEngine(options.Compare, sink);
+            sink.Engine = engine;
             _engines[i] = engine;
             _workers[i] = new EngineWorker(i, engine, Now, _output, tick, workerLogger, inline: options.Workers == 1);
         }
@@ -102,6 +104,7 @@ public sealed partial class ProxyHost : ICheckpointEvents, IAsyncDisposable
         if (options.Metrics is { } metricsEndpoint)
             _prometheus = new PrometheusEndpoint(metricsEndpoint, this, options.Endpoints.AllowRemote);
 
+        StartRecords(options.Records);
         _metrics.Observe(ReadCountersUnsynchronized, () => Peers(), () => _output.BufferedBytes);
     }
 
@@ -317,6 +320,7 @@ public sealed partial class ProxyHost : ICheckpointEvents, IAsyncDisposable
             divergence.Sequence is { } seq ? seq.ToString(System.Globalization.CultureInfo.InvariantCulture) : "-",
             divergence.ContextOffset, primary, secondary);
         _control?.PublishEvent("COLO_DIVERGENCE", divergence, static (w, d) => ControlJson.WriteDivergence(w, d));
+        RecordDivergence(divergence);
     }
 
     private async Task DispatchCheckpointRequestsAsync(CancellationToken cancellationToken)
@@ -537,6 +541,7 @@ public sealed partial class ProxyHost : ICheckpointEvents, IAsyncDisposable
             await IgnoreErrors(Task.WhenAll(_tasks)).ConfigureAwait(false);
             foreach (ICheckpointChannel channel in _channels)
                 await channel.DisposeAsync().ConfigureAwait(false);
+            await StopRecordsAsync().ConfigureAwait(false);
             if (_control is not null)
                 await _control.DisposeAsync().ConfigureAwait(false);
             if (_prometheus is not null)
@@ -582,6 +587,7 @@ public sealed partial class ProxyHost : ICheckpointEvents, IAsyncDisposable
             await _outdev.DisposeAsync().ConfigureAwait(false);
             foreach (EngineWorker worker in _workers)
                 worker.Dispose();
+            await StopRecordsAsync().ConfigureAwait(false);
         }
         _inputsCts.Dispose();
         _stopCts.Dispose();

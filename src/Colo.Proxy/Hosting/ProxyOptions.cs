@@ -40,6 +40,9 @@ public sealed class ProxyOptions
     /// <summary>Connection behaviour (reconnect backoff, --allow-remote).</summary>
     public EndpointOptions Endpoints { get; set; } = new();
 
+    /// <summary>Where the flight recorder's capture pairs go (the engine's share: <see cref="CompareOptions.RecorderBytesPerFlow"/>).</summary>
+    public Recording.FlightRecordOptions Records { get; set; } = new();
+
     /// <summary>How long shutdown waits for outdev to take the released frames.</summary>
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(10);
 

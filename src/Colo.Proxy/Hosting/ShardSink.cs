@@ -13,7 +13,15 @@ internal sealed class ShardSink(ProxyHost host, OutputBuffer output, ColoMetrics
             metrics.ReleaseLatency(clock() - info.ArrivalTime);
     }
 
-    public void CheckpointTriggered(in CheckpointTrigger trigger) => host.OnCheckpointTriggered(trigger);
+    /// <summary>The engine this sink serves (set right after the engine is built).</summary>
+    public CompareEngine? Engine { get; set; }
+
+    public void CheckpointTriggered(in CheckpointTrigger trigger)
+    {
+        host.OnCheckpointTriggered(trigger);
+        if (Engine is { } engine)
+            host.RecordTrigger(trigger, engine);
+    }
 
     public void Diverged(Divergence divergence) => host.OnDiverged(divergence);
 }

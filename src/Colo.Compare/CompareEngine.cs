@@ -67,12 +67,16 @@ public sealed partial class CompareEngine
 
     public IReadOnlyList<PassthroughRule> PassthroughRules => _passthrough;
 
+    /// <summary>Sees every frame taken, before comparison (null: none; set before the first frame).</summary>
+    public IFrameTap? Tap { get; set; }
+
     /// <summary>
     /// Takes one frame from <paramref name="side"/>. <paramref name="frame"/> is only read during the call; a primary
     /// frame that cannot be released at once is copied into pooled storage.
     /// </summary>
     public void Ingest(Side side, ReadOnlySpan<byte> frame, int vnetHeaderLength, TimeSpan now)
     {
+        Tap?.Ingested(side, frame, vnetHeaderLength, now);
         if (side == Side.Primary)
         {
             Counters.PrimaryReceived++;

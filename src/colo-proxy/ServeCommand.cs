@@ -60,6 +60,9 @@ internal static class ServeCommand
         Add("record-dir", "Directory for the capture pair + JSON written on each divergence (default $STATE_DIRECTORY/records or ~/.local/state/colo-proxy/records).", "DIR");
         Add("record-keep", "Recorded sets kept in --record-dir; older ones are deleted (default 100).", "N");
         Add("record-timeouts", "on/off: also record a flow when a timeout checkpoint is requested for it (default off).", "on|off");
+        Add("capture", "Debugging: write every frame of both inputs and of outdev into rotated pcapng files in DIR (costs throughput).", "DIR");
+        Add("capture-file-size", "--capture: bytes per file before the next one starts (default 67108864).", "BYTES");
+        Add("capture-files", "--capture: files kept per stream (primary, secondary, outdev); older ones are deleted (default 8).", "N");
         var config = new Option<string?>("--config") { Description = "JSON file with the same option names (\"primary-in\" or \"primary_in\"); the command line wins.", HelpName = "FILE" };
         command.Options.Add(config);
 

@@ -10,6 +10,21 @@ namespace Colo.Proxy.Hosting;
 public sealed partial class ProxyHost
 {
     private FlightRecordWriter? _records;
+    private readonly TrafficCapture? _capture;
+
+    /// <summary><c>--capture</c>'s streams, or null.</summary>
+    internal TrafficCapture? Capture => _capture;
+
+    private TrafficCapture? StartCapture(TrafficCaptureOptions options)
+    {
+        if (options.Directory is null)
+            return null;
+        // Fails the start: a capture asked for explicitly that cannot be written is an error, not a warning.
+        var capture = new TrafficCapture(options, _time.GetUtcNow(), engineTime => EngineEpoch() + engineTime,
+            _loggerFactory.CreateLogger("Colo.Proxy.Capture"));
+        LogCaptureOn(_logger, options.Directory, options.FileBytes, options.Files);
+        return capture;
+    }
 
     /// <summary>The recorder's writer, or null when serve writes no records.</summary>
     internal FlightRecordWriter? Records => _records;
@@ -59,6 +74,9 @@ public sealed partial class ProxyHost
         if (_records is not null)
             await _records.DisposeAsync().ConfigureAwait(false);
     }
+
+    [LoggerMessage(EventId = 2204, Level = LogLevel.Warning, Message = "Capturing every frame of primary_in, secondary_in and outdev into {Directory} (files of {FileBytes} bytes, {Files} kept per stream): for debugging, it costs throughput")]
+    private static partial void LogCaptureOn(ILogger logger, string directory, long fileBytes, int files);
 
     [LoggerMessage(EventId = 2201, Level = LogLevel.Information, Message = "Flight recorder on: {PerFlow} bytes per flow, {Budget} bytes in all; records into {Directory} (the last {Keep} kept)")]
     private static partial void LogRecordsOn(ILogger logger, string directory, int perFlow, long budget, int keep);

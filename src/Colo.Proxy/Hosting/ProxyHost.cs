@@ -75,6 +75,7 @@ public sealed partial class ProxyHost : ICheckpointEvents, IAsyncDisposable
         _coordinator = new CheckpointCoordinator(options.Compare.ExpiredScanCycle);
         _output = new OutputBuffer(options.OutputBufferBytes, options.VnetHdrSupport, loggerFactory.CreateLogger("Colo.Proxy.Output"));
 
+        _capture = StartCapture(options.Capture);
         TimeSpan tick = TickInterval(options.Compare);
         ILogger workerLogger = loggerFactory.CreateLogger("Colo.Proxy.Engine");
         _workers = new EngineWorker[options.Workers];
@@ -84,6 +85,8 @@ public sealed partial class ProxyHost : ICheckpointEvents, IAsyncDisposable
             var sink = new ShardSink(this, _output, _metrics, Now);
             var engine = new CompareEngine(options.Compare, sink);
             sink.Engine = engine;
+            sink.Capture = _capture;
+            engine.Tap = _capture;
             _engines[i] = engine;
             _workers[i] = new EngineWorker(i, engine, Now, _output, tick, workerLogger, inline: options.Workers == 1);
         }
@@ -542,6 +545,7 @@ public sealed partial class ProxyHost : ICheckpointEvents, IAsyncDisposable
             foreach (ICheckpointChannel channel in _channels)
                 await channel.DisposeAsync().ConfigureAwait(false);
             await StopRecordsAsync().ConfigureAwait(false);
+            _capture?.Dispose();
             if (_control is not null)
                 await _control.DisposeAsync().ConfigureAwait(false);
             if (_prometheus is not null)
@@ -588,6 +592,7 @@ public sealed partial class ProxyHost : ICheckpointEvents, IAsyncDisposable
             foreach (EngineWorker worker in _workers)
                 worker.Dispose();
             await StopRecordsAsync().ConfigureAwait(false);
+            _capture?.Dispose();
         }
         _inputsCts.Dispose();
         _stopCts.Dispose();

@@ -21,6 +21,7 @@ internal sealed class ServeSettings
         "allow-remote", "max-frame-size", "output-buffer", "shutdown-timeout", "qemu-qmp", "qemu-checkpoint-delay",
         "qemu-trust-resume", "qemu-checkpoint-timeout", "compare-non-ip", "compare-housekeeping",
         "record-per-flow", "record-budget", "record-dir", "record-keep", "record-timeouts",
+        "capture", "capture-file-size", "capture-files",
     ];
 
     private readonly Dictionary<string, string> _values = new(StringComparer.Ordinal);
@@ -124,6 +125,11 @@ internal sealed class ServeSettings
         options.Records.Keep = Int("record-keep", 100);
         options.Records.RecordTimeouts = Bool("record-timeouts", false);
         Errors.AddRange(options.Records.Validate());
+        options.Capture.Directory = Get("capture");
+        options.Capture.FileBytes = Long("capture-file-size", 64L * 1024 * 1024);
+        options.Capture.Files = Int("capture-files", 8);
+        if (options.Capture.Directory is not null)
+            Errors.AddRange(options.Capture.Validate());
         try
         {
             options.Compare.Validate();

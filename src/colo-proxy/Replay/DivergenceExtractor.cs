@@ -15,7 +15,11 @@ internal static class DivergenceExtractor
 {
     public static IReadOnlyList<string> Write(ReplayResult result, string directory)
     {
-        Directory.CreateDirectory(directory);
+        // Owner only, like the files: they hold the guests' traffic.
+        if (OperatingSystem.IsWindows())
+            Directory.CreateDirectory(directory);
+        else
+            Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         var written = new List<string>();
         for (int i = 0; i < result.Divergences.Count; i++)
         {

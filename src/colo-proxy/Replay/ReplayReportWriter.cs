@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using Colo.Compare;
 using Colo.Packets.Frames;
@@ -95,7 +96,7 @@ internal static class ReplayReportWriter
     // a count map, are snake_case there and here.
     public static void WriteJson(ReplayResult result, Stream output)
     {
-        using var json = new Utf8JsonWriter(output, new JsonWriterOptions { Indented = true });
+        using var json = new Utf8JsonWriter(output, new JsonWriterOptions { Indented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
         EngineCounters c = result.Counters;
         json.WriteStartObject();
         json.WriteString("verdict", result.Verdict);

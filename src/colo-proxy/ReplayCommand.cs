@@ -28,11 +28,12 @@ internal static class ReplayCommand
         var housekeeping = new Option<bool>("--compare-housekeeping") { Description = "Compare link-local housekeeping (ARP, IPv6 neighbour discovery, MLD, IGMP), which replicas send on their own timers." };
         var flow = new Option<string?>("--flow") { Description = "Compare only this flow: as the report prints it ('tcp 10.0.0.1:80 -> 10.0.0.2:4000', either direction) or its Community ID ('1:...')." };
         var extract = new Option<string?>("--extract") { Description = "Write, per divergent flow, a pcapng pair of just that flow's frames into DIR, the divergence frame commented." };
+        var html = new Option<string?>("--html") { Description = "Write the report as one self-contained HTML file (verdict, flows, both sides' bytes, timeline)." };
         var offset = new Option<double>("--secondary-time-offset") { Description = "Seconds added to every secondary timestamp (when the hosts' clocks differ).", DefaultValueFactory = _ => 0 };
 
         var command = new Command("replay", "Compare two captures (pcap or pcapng) of the primary's and the secondary's output and report where they diverge.")
         {
-            primary, secondary, json, output, timeout, scan, queue, nonIp, housekeeping, flow, extract, offset,
+            primary, secondary, json, output, timeout, scan, queue, nonIp, housekeeping, flow, extract, html, offset,
         };
         command.SetAction(parse =>
         {
@@ -56,6 +57,7 @@ internal static class ReplayCommand
                 CompareHousekeeping = parse.GetValue(housekeeping),
                 Flow = parse.GetValue(flow),
                 ExtractDirectory = parse.GetValue(extract),
+                HtmlPath = parse.GetValue(html),
                 SecondaryTimeOffset = TimeSpan.FromSeconds(parse.GetValue(offset)),
             };
             return Run(options, parse.GetValue(json), Console.Out, Console.Error);

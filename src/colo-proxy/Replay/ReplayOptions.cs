@@ -15,6 +15,9 @@ internal sealed class ReplayOptions
     /// <summary><c>--extract</c>: where to write a pcapng pair per divergent flow; null for none.</summary>
     public string? ExtractDirectory { get; init; }
 
+    /// <summary><c>--html</c>: where to write the self-contained HTML report; null for none.</summary>
+    public string? HtmlPath { get; init; }
+
     /// <summary>Added to every secondary timestamp, for captures taken on hosts whose clocks differ.</summary>
     public TimeSpan SecondaryTimeOffset { get; init; }
 

@@ -36,6 +36,11 @@ internal sealed class ReplayResult
     /// <summary>Queue depth over the replay, for the timeline.</summary>
     public required IReadOnlyList<QueueSample> QueueSamples { get; init; }
 
+    /// <summary>Replay-clock time of every frame given to the engine, per side (the timeline).</summary>
+    public required IReadOnlyList<TimeSpan> PrimaryFrameTimes { get; init; }
+
+    public required IReadOnlyList<TimeSpan> SecondaryFrameTimes { get; init; }
+
     /// <summary>Likely causes when the verdict is <c>incomplete</c>, and other things worth knowing about the inputs.</summary>
     public required IReadOnlyList<string> Hints { get; init; }
 

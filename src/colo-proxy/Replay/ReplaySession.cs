@@ -37,6 +37,8 @@ internal static class ReplaySession
             sink);
         var index = new FrameIndex();
         var samples = new List<QueueSample>();
+        var primaryTimes = new List<TimeSpan>();
+        var secondaryTimes = new List<TimeSpan>();
         long primaryFilteredOut = 0, secondaryFilteredOut = 0;
 
         TimeSpan end = TimeSpan.Zero;
@@ -65,6 +67,7 @@ internal static class ReplaySession
 
             if (flow is { } indexed)
                 index.Add(input.Side, indexed, frame, info, input.Current);
+            (input.Side == Side.Primary ? primaryTimes : secondaryTimes).Add(now);
             sink.CurrentTimestampNanoseconds = input.ClockNanoseconds;
             end = now;
             engine.AdvanceTime(now);
@@ -103,10 +106,14 @@ internal static class ReplaySession
             OriginNanoseconds = origin ?? 0,
             SecondaryTimeOffset = options.SecondaryTimeOffset,
             QueueSamples = samples,
+            PrimaryFrameTimes = primaryTimes,
+            SecondaryFrameTimes = secondaryTimes,
             Hints = ReplayDiagnosis.Hints(verdict, counters, index, flows, primarySummary, secondarySummary, options),
         };
         if (options.ExtractDirectory is { } directory && result.Divergences.Count > 0)
             result.ExtractedFiles = DivergenceExtractor.Write(result, directory);
+        if (options.HtmlPath is { } html)
+            HtmlReportWriter.Write(result, html);
         return result;
     }
 

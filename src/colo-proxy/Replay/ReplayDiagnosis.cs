@@ -34,7 +34,7 @@ internal static class ReplayDiagnosis
             bool releasedUncompared = releases is { UncomparedFrames: > 0 };
             string result = diverged.Contains(frames.Flow) ? FlowResult.Divergent
                 : frames.Primary.Count == 0 ? FlowResult.SecondaryOnly
-                : waiting > 0 || (compared == 0 && releasedUncompared) ? FlowResult.Incomplete
+                : waiting > 0 || releasedUncompared ? FlowResult.Incomplete
                 : compared == 0 ? FlowResult.NotCompared
                 : FlowResult.Same;
             flows.Add(new FlowSummary(frames.Flow, CommunityId.Of(frames.Flow, frames.FirstIcmp.Type, frames.FirstIcmp.Code),
@@ -57,6 +57,12 @@ internal static class ReplayDiagnosis
 
         if (counters.PrimaryReceived == 0)
             hints.Add("nothing compared: the primary capture holds no comparable frame");
+        foreach (FlowSummary flow in flows.Where(f => f.Result == FlowResult.Incomplete && f.PrimaryQueued == 0))
+        {
+            hints.Add($"{flow.Flow}: primary frames were released uncompared: the secondary's copy of the connection was out of "
+                + "step with the primary's (sequence numbers nowhere near each other; live, a resync checkpoint)");
+            break;
+        }
         if (counters.SecondaryReceived == 0)
             hints.Add("nothing compared: the secondary capture holds no comparable frame (empty, or every frame skipped or filtered out)");
         if (counters.PrimaryReceived > 0 && counters.SecondaryReceived > 0

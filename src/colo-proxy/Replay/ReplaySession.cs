@@ -88,7 +88,8 @@ internal static class ReplaySession
         CaptureSummary primarySummary = primary.Summarize(primaryFilteredOut);
         CaptureSummary secondarySummary = secondary.Summarize(secondaryFilteredOut);
         string verdict = sink.Divergences.Count > 0 ? ReplayVerdict.Divergent
-            : counters.PrimaryQueued > 0 || counters.Released(ReleaseReason.Compared) == 0 ? ReplayVerdict.Incomplete
+            : counters.PrimaryQueued > 0 || counters.Released(ReleaseReason.Compared) == 0
+                || flows.Any(f => f.Result == FlowResult.Incomplete) ? ReplayVerdict.Incomplete
             : ReplayVerdict.Same;
         var result = new ReplayResult
         {

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.IO.Compression;
 
 namespace Colo.Packets.Capture;
 
@@ -16,6 +17,11 @@ public abstract class CaptureReader : IDisposable
     private const uint PcapngSectionHeaderType = 0x0A0D0D0A;
     private const int MagicLength = 4;
 
+    // gzip member header (RFC 1952): ID1 = 0x1F, ID2 = 0x8B. Captures are often kept compressed (logrotate, tcpdump -z).
+    private const byte GzipId1 = 0x1F;
+    private const byte GzipId2 = 0x8B;
+    private const int GzipIdLength = 2;
+
     private readonly CaptureInput _input;
     private bool _disposed;
 
@@ -28,12 +34,20 @@ public abstract class CaptureReader : IDisposable
     /// <summary>Name of the capture (the path, or the name given with the stream), used in error messages.</summary>
     public string Name { get; }
 
-    /// <summary>Byte offset in the file of the next record (or block) to be read.</summary>
+    /// <summary>
+    /// Byte offset in the file of the next record (or block) to be read; in the decompressed data for a gzip file.
+    /// </summary>
     public long Position => _input.Offset;
+
+    /// <summary>Packets returned so far: the <see cref="CaptureRecord.FrameNumber"/> of the last one.</summary>
+    public long FramesRead { get; private set; }
 
     private protected CaptureInput Input => _input;
 
-    /// <summary>Opens a capture file, detecting classic pcap or pcapng by its magic number.</summary>
+    /// <summary>
+    /// Opens a capture file, detecting classic pcap or pcapng by its magic number, either of them gzip-compressed
+    /// (detected by the gzip magic, whatever the file is called).
+    /// </summary>
     /// <exception cref="CaptureFormatException">The file is neither format, or its header is malformed.</exception>
     public static CaptureReader Open(string path)
     {
@@ -65,6 +79,12 @@ public abstract class CaptureReader : IDisposable
     {
         ArgumentNullException.ThrowIfNull(stream);
         ArgumentNullException.ThrowIfNull(name);
+        if (IsGzip(stream))
+        {
+            stream = new GZipStream(stream, CompressionMode.Decompress, leaveOpen);
+            leaveOpen = false; // Disposing the GZipStream closes the caller's stream only when it was not to be left open.
+        }
+
         var input = new CaptureInput(stream, leaveOpen);
         try
         {
@@ -97,7 +117,35 @@ public abstract class CaptureReader : IDisposable
     /// Reads the next packet record. False at a clean end of file. The record's data stays valid until the next call.
     /// </summary>
     /// <exception cref="CaptureFormatException">The file is truncated or malformed at <see cref="Position"/>.</exception>
-    public abstract bool TryReadNext(out CaptureRecord record);
+    public bool TryReadNext(out CaptureRecord record)
+    {
+        if (!TryReadRecord(out CaptureRecord read))
+        {
+            record = default;
+            return false;
+        }
+
+        record = read.Numbered(++FramesRead);
+        return true;
+    }
+
+    /// <summary>Reads the next packet record of the format; <see cref="TryReadNext"/> numbers it.</summary>
+    private protected abstract bool TryReadRecord(out CaptureRecord record);
+
+    /// <summary>True when a seekable stream starts with the gzip magic; the position is left where it was.</summary>
+    private static bool IsGzip(Stream stream)
+    {
+        if (!stream.CanSeek)
+        {
+            return false;
+        }
+
+        long start = stream.Position;
+        Span<byte> id = stackalloc byte[GzipIdLength];
+        int read = stream.ReadAtLeast(id, GzipIdLength, throwOnEndOfStream: false);
+        stream.Position = start;
+        return read == GzipIdLength && id[0] == GzipId1 && id[1] == GzipId2;
+    }
 
     /// <inheritdoc />
     public void Dispose()

@@ -7,8 +7,10 @@ namespace Colo.Packets.Capture;
 public readonly ref struct CaptureRecord
 {
     internal CaptureRecord(
-        ReadOnlySpan<byte> data, long timestampNanoseconds, int originalLength, int interfaceId, LinkType linkType)
+        ReadOnlySpan<byte> data, long timestampNanoseconds, int originalLength, int interfaceId, LinkType linkType,
+        long frameNumber = 0)
     {
+        FrameNumber = frameNumber;
         Data = data;
         TimestampNanoseconds = timestampNanoseconds;
         OriginalLength = originalLength;
@@ -30,4 +32,13 @@ public readonly ref struct CaptureRecord
 
     /// <summary>Link-layer header type of <see cref="Data"/>.</summary>
     public LinkType LinkType { get; }
+
+    /// <summary>
+    /// 1-based number of this packet among all packets of the file, whatever their interface or link type: the frame
+    /// number Wireshark and tshark show (<c>frame.number</c>).
+    /// </summary>
+    public long FrameNumber { get; }
+
+    internal CaptureRecord Numbered(long frameNumber) =>
+        new(Data, TimestampNanoseconds, OriginalLength, InterfaceId, LinkType, frameNumber);
 }

@@ -10,6 +10,7 @@ public abstract class CaptureWriter : IDisposable
 {
     private const int FileStreamBufferLength = 1 << 16;
     private const string PcapngExtension = ".pcapng";
+    private const UnixFileMode OwnerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite;
 
     private readonly Stream _stream;
     private readonly bool _leaveOpen;
@@ -31,7 +32,37 @@ public abstract class CaptureWriter : IDisposable
     private protected Stream Stream => _stream;
 
     /// <summary>
-    /// Creates (or overwrites) a capture file: pcapng when the extension is <c>.pcapng</c> (any case), else classic pcap.
+    /// Creates (or overwrites) <paramref name="path"/> readable and writable by its owner only, whatever the umask:
+    /// captures hold the guests' traffic.
+    /// </summary>
+    private protected static FileStream CreateOwnerOnlyFile(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        var options = new FileStreamOptions
+        {
+            Mode = FileMode.Create,
+            Access = FileAccess.Write,
+            Share = FileShare.Read,
+            BufferSize = FileStreamBufferLength,
+            Options = FileOptions.SequentialScan,
+        };
+        if (!OperatingSystem.IsWindows())
+        {
+            options.UnixCreateMode = OwnerOnly;
+        }
+
+        var stream = new FileStream(path, options);
+        if (!OperatingSystem.IsWindows())
+        {
+            // UnixCreateMode applies only to a new file; an overwritten one keeps its mode unless told.
+            File.SetUnixFileMode(stream.SafeFileHandle, OwnerOnly);
+        }
+
+        return stream;
+    }
+
+    /// <summary>
+    /// Creates (or overwrites) a capture file, mode 0600: pcapng when the extension is <c>.pcapng</c> (any case), else classic pcap.
     /// </summary>
     public static CaptureWriter Create(string path, LinkType linkType = LinkType.Ethernet)
     {
@@ -39,8 +70,7 @@ public abstract class CaptureWriter : IDisposable
         CaptureFileFormat format = Path.GetExtension(path).Equals(PcapngExtension, StringComparison.OrdinalIgnoreCase)
             ? CaptureFileFormat.Pcapng
             : CaptureFileFormat.Pcap;
-        var stream = new FileStream(
-            path, FileMode.Create, FileAccess.Write, FileShare.Read, FileStreamBufferLength, FileOptions.SequentialScan);
+        FileStream stream = CreateOwnerOnlyFile(path);
         try
         {
             return Create(stream, format, linkType, leaveOpen: false);
@@ -77,6 +107,13 @@ public abstract class CaptureWriter : IDisposable
     /// </summary>
     public void Write(ReadOnlySpan<byte> data, long timestampNanoseconds, int originalLength = -1)
     {
+        Validate(data, timestampNanoseconds, ref originalLength);
+        WriteRecord(data, timestampNanoseconds, originalLength);
+    }
+
+    /// <summary>Checks a record's arguments; -1 as <paramref name="originalLength"/> becomes <c>data.Length</c>.</summary>
+    private protected void Validate(ReadOnlySpan<byte> data, long timestampNanoseconds, ref int originalLength)
+    {
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (data.Length > MaxDataLength)
         {
@@ -92,8 +129,6 @@ public abstract class CaptureWriter : IDisposable
         {
             ArgumentOutOfRangeException.ThrowIfLessThan(originalLength, data.Length);
         }
-
-        WriteRecord(data, timestampNanoseconds, originalLength);
     }
 
     /// <summary>Pushes buffered records to the underlying stream.</summary>

@@ -56,7 +56,7 @@ internal sealed class PcapReader : CaptureReader
         Input.Advance(FileHeaderLength);
     }
 
-    public override bool TryReadNext(out CaptureRecord record)
+    private protected override bool TryReadRecord(out CaptureRecord record)
     {
         CaptureInput input = Input;
         if (!input.Ensure(RecordHeaderLength))

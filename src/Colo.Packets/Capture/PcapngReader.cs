@@ -105,7 +105,7 @@ internal sealed class PcapngReader : CaptureReader
         Input.Advance(block.Length);
     }
 
-    public override bool TryReadNext(out CaptureRecord record)
+    private protected override bool TryReadRecord(out CaptureRecord record)
     {
         while (true)
         {

@@ -4,9 +4,12 @@ namespace Colo.Packets.Capture;
 
 /// <summary>
 /// Writes pcapng, little-endian: one Section Header Block, one Interface Description Block (if_tsresol = 9, i.e.
-/// nanoseconds; snaplen 262144), then one Enhanced Packet Block per record. Block diagrams are in PcapngReader.
+/// nanoseconds; snaplen 262144) for the first link type, then one Enhanced Packet Block per record. A record of another
+/// link type adds an interface for it first, so one file can keep packets of several link types as they were captured;
+/// a record may carry a comment (<c>opt_comment</c>), which Wireshark shows as <c>frame.comment</c>. Block diagrams are
+/// in PcapngReader.
 /// </summary>
-internal sealed class PcapngWriter : CaptureWriter
+public sealed class PcapngWriter : CaptureWriter
 {
     private const int BlockTypeOffset = 0;
     private const int BlockLengthOffset = 4;
@@ -41,20 +44,67 @@ internal sealed class PcapngWriter : CaptureWriter
     private const int CapturedLengthOffset = 20;
     private const int OriginalLengthOffset = 24;
 
-    public PcapngWriter(Stream stream, LinkType linkType, bool leaveOpen)
+    // Packet options after the padded packet data: opt_comment (code 1, UTF-8), then opt_endofopt (code 0, length 0).
+    private const ushort CommentOptionCode = 1;
+    private const int OptionHeaderLength = 4;
+
+    private readonly List<LinkType> _interfaces = [];
+
+    internal PcapngWriter(Stream stream, LinkType linkType, bool leaveOpen)
         : base(stream, linkType, leaveOpen)
     {
-        Span<byte> header = stackalloc byte[SectionHeaderLength + InterfaceDescriptionLength];
+        Span<byte> header = stackalloc byte[SectionHeaderLength];
         header.Clear();
 
-        Span<byte> section = header[..SectionHeaderLength];
+        Span<byte> section = header;
         WriteBlockFrame(section, SectionHeaderBlockType);
         BinaryPrimitives.WriteUInt32LittleEndian(section[ByteOrderMagicOffset..], ByteOrderMagic);
         BinaryPrimitives.WriteUInt16LittleEndian(section[MajorVersionOffset..], MajorVersion);
         BinaryPrimitives.WriteUInt16LittleEndian(section[MinorVersionOffset..], MinorVersion);
         BinaryPrimitives.WriteInt64LittleEndian(section[SectionLengthOffset..], UnknownSectionLength);
+        Stream.Write(header);
+        AddInterface(linkType);
+    }
 
-        Span<byte> description = header[SectionHeaderLength..];
+    /// <summary>Creates (or overwrites) a pcapng file, readable and writable by its owner only.</summary>
+    public static PcapngWriter CreateFile(string path, LinkType firstLinkType)
+    {
+        FileStream stream = CreateOwnerOnlyFile(path);
+        try
+        {
+            return new PcapngWriter(stream, firstLinkType, leaveOpen: false);
+        }
+        catch
+        {
+            stream.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Appends one packet of <paramref name="linkType"/> (adding an interface for a link type not seen yet) with an
+    /// optional <paramref name="comment"/>.
+    /// </summary>
+    public void Write(ReadOnlySpan<byte> data, long timestampNanoseconds, LinkType linkType, string? comment, int originalLength = -1)
+    {
+        Validate(data, timestampNanoseconds, ref originalLength);
+        int interfaceId = _interfaces.IndexOf(linkType);
+        if (interfaceId < 0)
+        {
+            interfaceId = _interfaces.Count;
+            AddInterface(linkType);
+        }
+
+        WriteBlock(data, timestampNanoseconds, originalLength, interfaceId, comment);
+    }
+
+    private protected override void WriteRecord(ReadOnlySpan<byte> data, long timestampNanoseconds, int originalLength) =>
+        WriteBlock(data, timestampNanoseconds, originalLength, interfaceId: 0, comment: null);
+
+    private void AddInterface(LinkType linkType)
+    {
+        Span<byte> description = stackalloc byte[InterfaceDescriptionLength];
+        description.Clear();
         WriteBlockFrame(description, InterfaceDescriptionBlockType);
         BinaryPrimitives.WriteUInt16LittleEndian(description[InterfaceLinkTypeOffset..], (ushort)linkType);
         BinaryPrimitives.WriteUInt32LittleEndian(description[InterfaceSnapLengthOffset..], CaptureLimits.DefaultSnapLength);
@@ -64,31 +114,52 @@ internal sealed class PcapngWriter : CaptureWriter
         option[4] = NanosecondResolution;
         // The opt_endofopt that follows is the zeroed bytes 24..27.
 
-        Stream.Write(header);
+        Stream.Write(description);
+        _interfaces.Add(linkType);
     }
 
-    private protected override void WriteRecord(ReadOnlySpan<byte> data, long timestampNanoseconds, int originalLength)
+    private void WriteBlock(ReadOnlySpan<byte> data, long timestampNanoseconds, int originalLength, int interfaceId, string? comment)
     {
         int padding = -data.Length & 3;
-        int blockLength = EnhancedPacketHeaderLength + data.Length + padding + BlockTrailerLength;
+        byte[] commentBytes = comment is null ? [] : System.Text.Encoding.UTF8.GetBytes(comment);
+        if (commentBytes.Length > ushort.MaxValue)
+        {
+            Array.Resize(ref commentBytes, ushort.MaxValue);
+        }
+
+        int commentPadding = -commentBytes.Length & 3;
+        int optionsLength = comment is null ? 0 : OptionHeaderLength + commentBytes.Length + commentPadding + OptionHeaderLength;
+        int blockLength = EnhancedPacketHeaderLength + data.Length + padding + optionsLength + BlockTrailerLength;
         ulong units = (ulong)timestampNanoseconds;
 
         Span<byte> header = stackalloc byte[EnhancedPacketHeaderLength];
         BinaryPrimitives.WriteUInt32LittleEndian(header[BlockTypeOffset..], EnhancedPacketBlockType);
         BinaryPrimitives.WriteUInt32LittleEndian(header[BlockLengthOffset..], (uint)blockLength);
-        BinaryPrimitives.WriteUInt32LittleEndian(header[InterfaceIdOffset..], 0);
+        BinaryPrimitives.WriteUInt32LittleEndian(header[InterfaceIdOffset..], (uint)interfaceId);
         BinaryPrimitives.WriteUInt32LittleEndian(header[TimestampHighOffset..], (uint)(units >> 32));
         BinaryPrimitives.WriteUInt32LittleEndian(header[TimestampLowOffset..], (uint)units);
         BinaryPrimitives.WriteUInt32LittleEndian(header[CapturedLengthOffset..], (uint)data.Length);
         BinaryPrimitives.WriteUInt32LittleEndian(header[OriginalLengthOffset..], (uint)originalLength);
 
-        Span<byte> trailer = stackalloc byte[3 + BlockTrailerLength];
-        trailer.Clear();
-        BinaryPrimitives.WriteUInt32LittleEndian(trailer[padding..], (uint)blockLength);
+        Span<byte> zeros = stackalloc byte[OptionHeaderLength];
+        zeros.Clear();
+        Span<byte> word = stackalloc byte[OptionHeaderLength];
 
         Stream.Write(header);
         Stream.Write(data);
-        Stream.Write(trailer[..(padding + BlockTrailerLength)]);
+        Stream.Write(zeros[..padding]);
+        if (comment is not null)
+        {
+            BinaryPrimitives.WriteUInt16LittleEndian(word, CommentOptionCode);
+            BinaryPrimitives.WriteUInt16LittleEndian(word[2..], (ushort)commentBytes.Length);
+            Stream.Write(word);
+            Stream.Write(commentBytes);
+            Stream.Write(zeros[..commentPadding]);
+            Stream.Write(zeros); // opt_endofopt
+        }
+
+        BinaryPrimitives.WriteUInt32LittleEndian(word, (uint)blockLength);
+        Stream.Write(word);
     }
 
     /// <summary>Writes type and both total-length fields of a block that fills <paramref name="block"/>.</summary>

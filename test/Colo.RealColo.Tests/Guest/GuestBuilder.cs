@@ -113,15 +113,16 @@ internal static class GuestBuilder
     /// <summary>The versioned package <c>linux-image-cloud-amd64</c> depends on, e.g. <c>linux-image-6.1.0-57-cloud-amd64</c>.</summary>
     private static string KernelPackageName()
     {
-        string Query() => CommandRunner.Run("apt-cache", ["depends", "linux-image-cloud-amd64"]);
+        static string Query() => CommandRunner.TryRun("apt-cache", ["depends", "linux-image-cloud-amd64"]).StandardOutput;
         var output = Query();
         var name = ParseKernelDependency(output);
         if (name is null)
         {
-            CommandRunner.Run("apt-get", ["update", "-qq"], timeout: TimeSpan.FromMinutes(5));
-            name = ParseKernelDependency(Query());
+            CommandRunner.TryRun("apt-get", ["update", "-qq"], timeout: TimeSpan.FromMinutes(5));
+            output = Query();
+            name = ParseKernelDependency(output);
         }
-        return name ?? throw new InvalidOperationException($"apt-cache knows no kernel for linux-image-cloud-amd64: {output.Trim()}");
+        return name ?? throw new AptUnavailableException($"apt knows no kernel for linux-image-cloud-amd64, also after apt-get update: {output.Trim()}");
     }
 
     private static string? ParseKernelDependency(string aptCacheDepends)
@@ -142,8 +143,11 @@ internal static class GuestBuilder
         var first = CommandRunner.TryRun("apt-get", ["download", "-q", package], directory, TimeSpan.FromMinutes(5));
         if (first.ExitCode != 0)
         {
-            CommandRunner.Run("apt-get", ["update", "-qq"], timeout: TimeSpan.FromMinutes(5));
-            CommandRunner.Run("apt-get", ["download", "-q", package], directory, TimeSpan.FromMinutes(5));
+            var update = CommandRunner.TryRun("apt-get", ["update", "-qq"], timeout: TimeSpan.FromMinutes(5));
+            var second = CommandRunner.TryRun("apt-get", ["download", "-q", package], directory, TimeSpan.FromMinutes(5));
+            if (second.ExitCode != 0)
+                throw new AptUnavailableException(
+                    $"apt-get download {package} failed, also after apt-get update (exit {update.ExitCode}): {second.StandardError.Trim()}");
         }
         return Directory.GetFiles(directory, package + "_*.deb").Single();
     }

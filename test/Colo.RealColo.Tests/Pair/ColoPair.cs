@@ -204,7 +204,9 @@ internal sealed class ColoPair : IAsyncDisposable
     }
 
     // docs/qemu-kvm.md section 2 (ColoProxy) or QEMU's COLO-FT.txt (colo-compare); the same guest, network and disks.
-    // nodelay=on on the TCP chardevs in both modes: each frame is a length word and a frame in two writes.
+    // The chardevs both modes share (the mirror to the secondary, the secondary's output) get nodelay=on: QEMU writes
+    // a frame's length word and the frame in two sends, which Nagle would hold back. colo-compare's own loopback
+    // chardev pairs stay as COLO-FT.txt writes them: the reference is colo-compare as QEMU documents it.
     private List<string> PrimaryArguments()
     {
         var d = RunDirectory;
@@ -221,11 +223,11 @@ internal sealed class ColoPair : IAsyncDisposable
         {
             args.AddRange(
             [
-                "-chardev", $"socket,id=compare1,host=127.0.0.1,port={SecondaryInPort},server=on,wait=on,nodelay=on",
-                "-chardev", $"socket,id=compare0,host=127.0.0.1,port={ComparePrimaryPort},server=on,wait=off,nodelay=on",
-                "-chardev", $"socket,id=compare0-0,host=127.0.0.1,port={ComparePrimaryPort},nodelay=on",
-                "-chardev", $"socket,id=compare_out,host=127.0.0.1,port={CompareOutPort},server=on,wait=off,nodelay=on",
-                "-chardev", $"socket,id=compare_out0,host=127.0.0.1,port={CompareOutPort},nodelay=on",
+                "-chardev", $"socket,id=compare1,host=127.0.0.1,port={SecondaryInPort},server=on,wait=on",
+                "-chardev", $"socket,id=compare0,host=127.0.0.1,port={ComparePrimaryPort},server=on,wait=off",
+                "-chardev", $"socket,id=compare0-0,host=127.0.0.1,port={ComparePrimaryPort}",
+                "-chardev", $"socket,id=compare_out,host=127.0.0.1,port={CompareOutPort},server=on,wait=off",
+                "-chardev", $"socket,id=compare_out0,host=127.0.0.1,port={CompareOutPort}",
                 "-object", "filter-redirector,netdev=hn0,id=redire0,queue=rx,indev=compare_out",
                 "-object", "filter-redirector,netdev=hn0,id=redire1,queue=rx,outdev=compare0",
                 "-object", "iothread,id=iothread1",

@@ -26,11 +26,16 @@ internal sealed class WorkloadRunner(GuestClient client, string blobSha256, Stop
     // Line lengths around the MSS (1460) and the 64 KiB mark of a single segment, plus tiny interactive ones.
     private static readonly int[] EchoLineLengths = [1, 2, 17, 64, 100, 300, 1000, 1459, 1460, 1461, 2920, 4000, 9000, 20000];
 
-    /// <summary>Settles ARP and the first connection's costs outside any measurement.</summary>
+    /// <summary>
+    /// Settles ARP, the first connections' costs and the comparator's code paths outside any measurement: the
+    /// workload measures a comparator in its steady state, as a long-running one is.
+    /// </summary>
     public async Task WarmUpAsync(WorkloadResult result)
     {
-        for (var i = 0; i < 2; i++)
+        for (var i = 0; i < 5; i++)
             await PageAsync(result, $"warm-up GET {i}", record: false).ConfigureAwait(false);
+        for (var i = 0; i < 3; i++)
+            await DownloadAsync(result, $"warm-up download {i}", record: false).ConfigureAwait(false);
     }
 
     public async Task<WorkloadResult> RunAsync(string label)

@@ -1,0 +1,4 @@
+namespace Colo.RealColo.Tests.Support;
+
+/// <summary>What a finished external command printed and returned.</summary>
+internal sealed record CommandResult(string CommandLine, int ExitCode, string StandardOutput, string StandardError);

@@ -402,6 +402,11 @@ public sealed partial class ProxyHost : ICheckpointEvents, IAsyncDisposable
             return engine.Counters.PrimaryReleased - before;
         }).ConfigureAwait(false);
         LogFailover(_logger, reason, released);
+        _control?.PublishEvent("COLO_FAILOVER", (reason, released), static (w, s) =>
+        {
+            w.WriteString("reason", s.reason);
+            w.WriteNumber("released", s.released);
+        });
         return released;
     }
 

@@ -100,9 +100,9 @@ public sealed partial class ProxyHost : ICheckpointEvents, IAsyncDisposable
         if (options.Control is { } control)
             _control = new ControlServer(control, this, options.Endpoints, loggerFactory.CreateLogger("Colo.Proxy.Control"), _time);
         if (options.Metrics is { } metricsEndpoint)
-            _prometheus = new PrometheusEndpoint(metricsEndpoint, this, options.Endpoints.AllowRemote);
+            _prometheus = new PrometheusEndpoint(metricsEndpoint, this, _metrics);
 
-        _metrics.Observe(ReadCountersUnsynchronized, () => Peers(), () => _output.BufferedBytes);
+        _metrics.Observe(this);
     }
 
     /// <summary>Engine time: elapsed since the host was created, on the host's <see cref="TimeProvider"/>.</summary>
@@ -210,7 +210,6 @@ public sealed partial class ProxyHost : ICheckpointEvents, IAsyncDisposable
             {
                 case FrameReadResult.Oversize:
                     Interlocked.Increment(ref stats.Oversize);
-                    _metrics.Oversize(endpoint.Name);
                     LogOversize(_logger, endpoint.Name, connection.Remote, reader.OversizeLength, _options.MaxFrameLength);
                     break;
                 case FrameReadResult.ClosedMidFrame:

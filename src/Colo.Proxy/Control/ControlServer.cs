@@ -49,7 +49,7 @@ internal sealed partial class ControlServer : IAsyncDisposable
     {
         if (_listener is not null)
             return;
-        _listener = SocketEndpoint.CreateListener(_spec, _options.AllowRemote, _logger, out _createdSocketFile);
+        _listener = SocketEndpoint.CreateListener(_spec, _options, _logger, out _createdSocketFile);
         LogListening(_logger, _spec.ToString());
     }
 

@@ -20,7 +20,7 @@ internal static class ControlCommands
 
     /// <summary>Said in query-status and at start when no channel can complete a checkpoint.</summary>
     public const string NoCheckpointChannelWarning =
-        "no checkpoint channel (--notify-dev or --qemu-qmp): checkpoint requests reach only control clients and the log; "
+        "NO CHECKPOINT CHANNEL (neither --notify-dev nor --qemu-qmp): checkpoint requests reach only control clients and the log; "
         + "unless a control client runs colo-checkpoint-done, queued frames are released only by timeouts";
 
     private static readonly string[] RuleArguments = ["protocol", "src", "src-port", "dst", "dst-port"];

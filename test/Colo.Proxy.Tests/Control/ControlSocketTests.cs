@@ -338,7 +338,7 @@ public class ControlSocketTests
         JsonElement status = await control.ReturnAsync("query-status");
 
         Assert.Equal(0, status.GetProperty("checkpoint").GetProperty("channels").GetArrayLength());
-        Assert.Contains("no checkpoint channel", status.GetProperty("warnings")[0].GetString(), StringComparison.Ordinal);
+        Assert.Contains("NO CHECKPOINT CHANNEL", status.GetProperty("warnings")[0].GetString(), StringComparison.Ordinal);
     }
 
     [Fact]

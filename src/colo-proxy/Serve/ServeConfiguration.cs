@@ -1,0 +1,24 @@
+using Colo.Proxy.Hosting;
+using Colo.Proxy.Qemu;
+using Microsoft.Extensions.Logging;
+
+namespace Colo.Cli.Serve;
+
+/// <summary>
+/// Everything <c>colo-proxy serve</c> was told, as the options types the libraries take. A fresh instance holds the
+/// defaults, which is where the help text's defaults come from.
+/// </summary>
+internal sealed class ServeConfiguration
+{
+    public ProxyOptions Proxy { get; } = new();
+
+    /// <summary>The QEMU/KVM checkpoint channel's options; used only when <see cref="QemuEnabled"/>.</summary>
+    public QemuCheckpointOptions Qemu { get; } = new();
+
+    /// <summary><c>--qemu-qmp</c> was given.</summary>
+    public bool QemuEnabled => Qemu.Endpoint.Length > 0;
+
+    public LogLevel LogLevel { get; set; } = LogLevel.Information;
+
+    public ServeLogFormat LogFormat { get; set; } = ServeLogFormat.Text;
+}

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
 using Colo.Proxy.Endpoints;
+using Colo.Proxy.Logging;
 using Microsoft.Extensions.Logging;
 
 namespace Colo.Proxy.Control;

@@ -1,7 +1,7 @@
-using Colo.Proxy.Control;
+using Colo.Proxy.Logging;
 using Microsoft.Extensions.Time.Testing;
 
-namespace Colo.Proxy.Tests.Control;
+namespace Colo.Proxy.Tests.Logging;
 
 public class LogRateLimiterTests
 {

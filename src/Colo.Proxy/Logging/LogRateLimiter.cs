@@ -1,4 +1,4 @@
-namespace Colo.Proxy.Control;
+namespace Colo.Proxy.Logging;
 
 /// <summary>
 /// Lets a repeated log line through at most once per interval per key, counting what it held back so the next line can

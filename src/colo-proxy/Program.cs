@@ -2,7 +2,7 @@ using System.CommandLine;
 
 namespace Colo.Cli;
 
-/// <summary>Entry point: <c>colo-proxy replay | serve | bench</c>.</summary>
+/// <summary>Entry point: <c>colo-proxy replay | serve | ctl</c>.</summary>
 internal static class Program
 {
     private static async Task<int> Main(string[] args)
@@ -10,6 +10,7 @@ internal static class Program
         var root = new RootCommand("ColoProxy: a standalone COLO network comparator (drop-in for QEMU's colo-compare).");
         root.Subcommands.Add(ReplayCommand.Create());
         root.Subcommands.Add(ServeCommand.Create());
+        root.Subcommands.Add(CtlCommand.Create());
         ParseResult parse = root.Parse(args);
         if (parse.Errors.Count > 0)
         {

@@ -6,8 +6,8 @@ namespace Colo.Proxy.Tests.Endpoints;
 public class EndpointSpecTests
 {
     [Theory]
-    [InlineData("unix:/run/colo/p.sock", EndpointKind.Unix, "/run/colo/p.sock", "", 0, false)]
-    [InlineData("unix:/run/colo/p.sock,server", EndpointKind.Unix, "/run/colo/p.sock", "", 0, true)]
+    [InlineData("unix:/run/colo-proxy/p.sock", EndpointKind.Unix, "/run/colo-proxy/p.sock", "", 0, false)]
+    [InlineData("unix:/run/colo-proxy/p.sock,server", EndpointKind.Unix, "/run/colo-proxy/p.sock", "", 0, true)]
     [InlineData("tcp:127.0.0.1:9003", EndpointKind.Tcp, "", "127.0.0.1", 9003, false)]
     [InlineData("tcp:127.0.0.1:9003,server=on", EndpointKind.Tcp, "", "127.0.0.1", 9003, true)]
     [InlineData("tcp:[::1]:9003,server", EndpointKind.Tcp, "", "::1", 9003, true)]

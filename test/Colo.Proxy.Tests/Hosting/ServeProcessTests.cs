@@ -190,6 +190,7 @@ public class ServeProcessTests
             Assert.Contains("compare-timeout=700, ", log, StringComparison.Ordinal);
             Assert.Contains("checkpoint channels: none", log, StringComparison.Ordinal);
             Assert.Contains("NO CHECKPOINT CHANNEL", log, StringComparison.Ordinal);
+            Assert.Contains("control: client disconnected", log, StringComparison.Ordinal);
             // Text lines carry UTC timestamps with their zone.
             Assert.Matches(@"(?m)^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z info: ", log);
         }

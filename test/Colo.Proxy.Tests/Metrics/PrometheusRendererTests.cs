@@ -61,4 +61,26 @@ public class PrometheusRendererTests
 
         Assert.DoesNotContain("colo_divergences_total", renderer.Render(), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Docs_Operations_ListsEveryInstrument()
+    {
+        using var factory = new SimpleMeterFactory();
+        var metrics = new ColoMetrics(factory);
+        var names = new List<string>();
+        using var listener = new System.Diagnostics.Metrics.MeterListener
+        {
+            InstrumentPublished = (instrument, _) =>
+            {
+                if (instrument.Meter == metrics.Meter)
+                    names.Add(PrometheusNames.Of(instrument));
+            },
+        };
+        listener.Start();
+        string docs = File.ReadAllText(Path.Combine(RepositoryRoot.Path, "docs", "operations.md"));
+
+        Assert.NotEmpty(names);
+        foreach (string name in names)
+            Assert.Contains("| `" + name + "` |", docs, StringComparison.Ordinal);
+    }
 }

@@ -75,13 +75,18 @@ public sealed partial class ProxyHost : ICheckpointEvents, IAsyncDisposable
         _coordinator = new CheckpointCoordinator(options.Compare.ExpiredScanCycle);
         _output = new OutputBuffer(options.OutputBufferBytes, options.VnetHdrSupport, loggerFactory.CreateLogger("Colo.Proxy.Output"));
 
+        _capture = StartCapture(options.Capture);
         TimeSpan tick = TickInterval(options.Compare);
         ILogger workerLogger = loggerFactory.CreateLogger("Colo.Proxy.Engine");
         _workers = new EngineWorker[options.Workers];
         _engines = new CompareEngine[options.Workers];
         for (int i = 0; i < _workers.Length; i++)
         {
-            var engine = new CompareEngine(options.Compare, new ShardSink(this, _output, _metrics, Now));
+            var sink = new ShardSink(this, _output, _metrics, Now);
+            var engine = new CompareEngine(options.Compare, sink);
+            sink.Engine = engine;
+            sink.Capture = _capture;
+            engine.Tap = _capture;
             _engines[i] = engine;
             _workers[i] = new EngineWorker(i, engine, Now, _output, tick, workerLogger, inline: options.Workers == 1);
         }
@@ -102,6 +107,7 @@ public sealed partial class ProxyHost : ICheckpointEvents, IAsyncDisposable
         if (options.Metrics is { } metricsEndpoint)
             _prometheus = new PrometheusEndpoint(metricsEndpoint, this, _metrics);
 
+        StartRecords(options.Records);
         _metrics.Observe(this);
     }
 
@@ -316,6 +322,7 @@ public sealed partial class ProxyHost : ICheckpointEvents, IAsyncDisposable
             divergence.Sequence is { } seq ? seq.ToString(System.Globalization.CultureInfo.InvariantCulture) : "-",
             divergence.ContextOffset, primary, secondary);
         _control?.PublishEvent("COLO_DIVERGENCE", divergence, static (w, d) => ControlJson.WriteDivergence(w, d));
+        RecordDivergence(divergence);
     }
 
     private async Task DispatchCheckpointRequestsAsync(CancellationToken cancellationToken)
@@ -541,6 +548,8 @@ public sealed partial class ProxyHost : ICheckpointEvents, IAsyncDisposable
             await IgnoreErrors(Task.WhenAll(_tasks)).ConfigureAwait(false);
             foreach (ICheckpointChannel channel in _channels)
                 await channel.DisposeAsync().ConfigureAwait(false);
+            await StopRecordsAsync().ConfigureAwait(false);
+            _capture?.Dispose();
             if (_control is not null)
                 await _control.DisposeAsync().ConfigureAwait(false);
             if (_prometheus is not null)
@@ -586,6 +595,8 @@ public sealed partial class ProxyHost : ICheckpointEvents, IAsyncDisposable
             await _outdev.DisposeAsync().ConfigureAwait(false);
             foreach (EngineWorker worker in _workers)
                 worker.Dispose();
+            await StopRecordsAsync().ConfigureAwait(false);
+            _capture?.Dispose();
         }
         _inputsCts.Dispose();
         _stopCts.Dispose();

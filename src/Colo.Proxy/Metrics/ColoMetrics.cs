@@ -29,10 +29,14 @@ public sealed class ColoMetrics
     private readonly Counter<long> _checkpointsCompleted;
     private readonly Counter<long> _divergences;
     private readonly Counter<long> _peerEvents;
+    private readonly Counter<long> _records;
     private readonly Histogram<double> _releaseLatency;
     private readonly Histogram<double> _checkpointLatency;
     private readonly string _version;
     private IProxyControl? _control;
+    private Func<(long Behind, long Error)>? _recordsDropped;
+    private long _recordedDivergences;
+    private long _recordedTimeouts;
     private long _requestOpenedTimestamp;
     private double _oldestQueuedSeconds;
 
@@ -51,6 +55,8 @@ public sealed class ColoMetrics
         _checkpointLatency = meter.CreateHistogram("colo.checkpoint.latency", "s", "Time from a checkpoint request to the checkpoint's completion", advice: latencyAdvice);
         _divergences = meter.CreateCounter<long>("colo.divergences", "{divergence}", "Flows whose replicas' output differed, by kind");
         _peerEvents = meter.CreateCounter<long>("colo.peer.changes", "{event}", "Peer connects and disconnects, by channel");
+        _records = meter.CreateCounter<long>("colo.records", "{record}", "Flight-recorder capture pairs written, by kind (divergence, timeout)");
+        meter.CreateObservableCounter("colo.records.dropped", ObserveRecordsDropped, "{record}", "Flight records not written, by cause (behind: the writer lagged; error: I/O)");
         _releaseLatency = meter.CreateHistogram("colo.release.latency", "s", "Time from a primary frame's arrival to its release", advice: latencyAdvice);
 
         meter.CreateObservableCounter("colo.frames.received", ObserveReceived, "{frame}", "Frames received from the replicas, by side");
@@ -85,6 +91,19 @@ public sealed class ColoMetrics
             return;
         TimeSpan oldest = await _control.GetOldestQueuedAgeAsync().ConfigureAwait(false);
         Volatile.Write(ref _oldestQueuedSeconds, oldest.TotalSeconds);
+    }
+
+    /// <summary>Connects <c>colo_records_dropped_total</c> to the flight recorder's writer.</summary>
+    public void ObserveRecords(Func<(long Behind, long Error)> dropped) => _recordsDropped = dropped;
+
+    public long RecordedDivergences => Interlocked.Read(ref _recordedDivergences);
+
+    public long RecordedTimeouts => Interlocked.Read(ref _recordedTimeouts);
+
+    public void Recorded(string kind)
+    {
+        _records.Add(1, new KeyValuePair<string, object?>("kind", kind));
+        Interlocked.Increment(ref kind == "divergence" ? ref _recordedDivergences : ref _recordedTimeouts);
     }
 
     public bool ReleaseLatencyEnabled => _releaseLatency.Enabled;
@@ -186,6 +205,14 @@ public sealed class ColoMetrics
             yield return new Measurement<long>(input.Oversize, new("channel", channel), new("kind", "oversize"));
             yield return new Measurement<long>(input.ClosedMidFrame, new("channel", channel), new("kind", "closed_mid_frame"));
         }
+    }
+
+    private IEnumerable<Measurement<long>> ObserveRecordsDropped()
+    {
+        if (_recordsDropped?.Invoke() is not { } dropped)
+            yield break;
+        yield return new Measurement<long>(dropped.Behind, new KeyValuePair<string, object?>("cause", "behind"));
+        yield return new Measurement<long>(dropped.Error, new KeyValuePair<string, object?>("cause", "error"));
     }
 
     private IEnumerable<Measurement<long>> ObserveState()

@@ -10,6 +10,14 @@ namespace Colo.Cli.Serve;
 /// </summary>
 internal sealed class ServeConfiguration
 {
+    /// <summary>serve's defaults where they differ from the libraries' (which keep the recorder off).</summary>
+    public ServeConfiguration()
+    {
+        // The flight recorder is on in serve, at a size that costs little: a divergence then comes with its frames.
+        Proxy.Compare.RecorderBytesPerFlow = 64 * 1024;
+        Proxy.Compare.RecorderBudgetBytes = 16L * 1024 * 1024;
+    }
+
     public ProxyOptions Proxy { get; } = new();
 
     /// <summary>The QEMU/KVM checkpoint channel's options; used only when <see cref="QemuEnabled"/>.</summary>

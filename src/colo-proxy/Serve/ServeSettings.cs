@@ -1,4 +1,6 @@
 using System.Text.Json;
+using Colo.Proxy.Hosting;
+using Colo.Proxy.Recording;
 
 namespace Colo.Cli.Serve;
 
@@ -97,6 +99,21 @@ internal sealed class ServeSettings
                 failed.Add(option.Key);
                 Errors.Add($"--{option.Key} {ex.Message}");
             }
+        }
+
+        // The recorder writes where it was told, else to the state directory; with no frames kept it writes nothing.
+        ProxyOptions proxy = configuration.Proxy;
+        proxy.Records.Directory = proxy.Compare.RecorderBytesPerFlow > 0 ? proxy.Records.Directory ?? FlightRecordOptions.DefaultDirectory() : null;
+        Errors.AddRange(proxy.Records.Validate());
+        if (proxy.Capture.Directory is not null)
+            Errors.AddRange(proxy.Capture.Validate());
+        try
+        {
+            proxy.Compare.Validate();
+        }
+        catch (ArgumentOutOfRangeException ex)
+        {
+            Errors.Add(ex.Message);
         }
 
         // An endpoint that failed to parse was reported already; do not also call it missing.

@@ -51,9 +51,9 @@ public class ServeOptionTableTests
     }
 
     [Fact]
-    public void Docs_QemuGuide_MentionsEveryOption()
+    public void Docs_MentionEveryOption()
     {
-        string docs = File.ReadAllText(Path.Combine(RepositoryRoot(), "docs", "qemu.md"));
+        string docs = string.Concat(Directory.GetFiles(Path.Combine(RepositoryRoot(), "docs"), "*.md").Select(File.ReadAllText));
 
         foreach (ServeOption entry in ServeOptionTable.Options)
             Assert.Contains("--" + entry.Key, docs, StringComparison.Ordinal);

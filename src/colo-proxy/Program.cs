@@ -2,7 +2,7 @@ using System.CommandLine;
 
 namespace Colo.Cli;
 
-/// <summary>Entry point: <c>colo-proxy replay | align | serve</c>.</summary>
+/// <summary>Entry point: <c>colo-proxy replay | align | serve | ctl</c>.</summary>
 internal static class Program
 {
     private static async Task<int> Main(string[] args)
@@ -11,6 +11,7 @@ internal static class Program
         root.Subcommands.Add(ReplayCommand.Create());
         root.Subcommands.Add(ServeCommand.Create());
         root.Subcommands.Add(AlignCommand.Create());
+        root.Subcommands.Add(CtlCommand.Create());
         ParseResult parse = root.Parse(args);
         if (parse.Errors.Count > 0)
         {

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Globalization;
 using System.Net;
 using System.Text.Json;
@@ -8,173 +7,212 @@ using Colo.Proxy.Hosting;
 
 namespace Colo.Proxy.Control;
 
-/// <summary>The control commands: argument parsing, execution against the host, reply shapes.</summary>
+/// <summary>
+/// The control commands as one table: the session dispatches by it, <c>query-commands</c> lists it, the docs and
+/// <c>colo-proxy ctl</c> describe it. A command's handler parses its own arguments; unknown ones are refused first.
+/// </summary>
 internal static class ControlCommands
 {
     public const int DefaultFlowLimit = 10;
     public const int MaxFlowLimit = 10000;
+    public const string Capabilities = "qmp_capabilities";
+    public const string Quit = "quit";
 
-    public static readonly string[] Names =
+    /// <summary>Said in query-status and at start when no channel can complete a checkpoint.</summary>
+    public const string NoCheckpointChannelWarning =
+        "NO CHECKPOINT CHANNEL (neither --notify-dev nor --qemu-qmp): checkpoint requests reach only control clients and the log; "
+        + "unless a control client runs colo-checkpoint-done, queued frames are released only by timeouts";
+
+    private static readonly string[] RuleArguments = ["protocol", "src", "src-port", "dst", "dst-port"];
+
+    public static readonly IReadOnlyList<ControlCommand> Table =
     [
-        "qmp_capabilities", "query-commands", "query-status", "query-stats", "query-flows", "query-passthrough",
-        "colo-checkpoint-done", "colo-failover", "colo-passthrough-add", "colo-passthrough-del", "quit",
+        new(Capabilities, "Leave capabilities negotiation; events start flowing.", [], false,
+            static (_, _, _) => throw new ControlException(ControlException.CommandNotFound, "Capabilities negotiation is already complete, command ignored")),
+        new("query-commands", "The commands this socket accepts.", [], false, QueryCommands),
+        new("query-status", "State, peers, checkpoint channels and the checkpoint request state.", [], false, QueryStatus),
+        new("query-stats", "Accounting by reason, flows, checkpoints, transport and process counters.", [], false, QueryStatsAsync),
+        new("query-flows", "The flows holding the most queued bytes (argument limit, default 10).", ["limit"], false, QueryFlowsAsync),
+        new("query-passthrough", "The passthrough rules.", [], false, QueryPassthroughAsync),
+        new("colo-checkpoint-done", "Complete a checkpoint: release every queued primary frame.", [], true, CheckpointDoneAsync),
+        new("colo-failover", "Release everything, then forward the primary uncompared.", [], true, FailoverAsync),
+        new("colo-passthrough-add", "Exempt matching flows from comparison (protocol, src, src-port, dst, dst-port).", RuleArguments, true, PassthroughAddAsync),
+        new("colo-passthrough-del", "Remove a passthrough rule (the same arguments as colo-passthrough-add).", RuleArguments, true, PassthroughDelAsync),
+        new(Quit, "Shut down as SIGTERM does: release queued primary frames to outdev, close.", [], true, static (_, _, id) => Task.FromResult(ControlReply.Empty(id))),
     ];
 
-    public static async Task<byte[]> ExecuteAsync(ProxyHost host, string command, JsonElement? arguments, JsonElement? id)
+    private static readonly Dictionary<string, ControlCommand> ByName = Table.ToDictionary(c => c.Name, StringComparer.Ordinal);
+
+    public static bool TryFind(string name, out ControlCommand command) => ByName.TryGetValue(name, out command!);
+
+    /// <summary>Runs <paramref name="command"/> after refusing arguments it does not take.</summary>
+    public static Task<byte[]> ExecuteAsync(IProxyControl control, ControlCommand command, JsonElement? arguments, JsonElement? id)
     {
-        switch (command)
+        if (arguments is { } args)
         {
-            case "query-commands":
-                return Success(id, static w =>
-                {
-                    w.WriteStartArray();
-                    foreach (string name in Names)
-                    {
-                        w.WriteStartObject();
-                        w.WriteString("name", name);
-                        w.WriteEndObject();
-                    }
-                    w.WriteEndArray();
-                }, wrapObject: false);
-
-            case "query-status":
+            foreach (JsonProperty property in args.EnumerateObject())
             {
-                ProxyStatus status = host.GetStatus();
-                CheckpointCoordinator coordinator = host.Coordinator;
-                long completed = host.CheckpointsCompleted;
-                return Success(id, w =>
+                if (!command.Arguments.Contains(property.Name))
                 {
-                    w.WriteString("state", status.State);
-                    w.WriteBoolean("running", status.State is "running" or "failover");
-                    w.WriteNumber("uptime-ms", (long)status.Uptime.TotalMilliseconds);
-                    w.WriteNumber("workers", status.Workers);
-                    w.WriteStartObject("peers");
-                    foreach (KeyValuePair<string, bool> peer in status.Peers)
-                        w.WriteBoolean(peer.Key, peer.Value);
-                    w.WriteEndObject();
-                    w.WriteStartObject("checkpoint");
-                    w.WriteBoolean("outstanding", status.CheckpointOutstanding);
-                    if (status.OutstandingReason is { } reason)
-                        w.WriteString("reason", reason);
-                    else
-                        w.WriteNull("reason");
-                    w.WriteNumber("requested", coordinator.RequestsSent);
-                    w.WriteNumber("repeated", coordinator.RequestsRepeated);
-                    w.WriteNumber("completed", completed);
-                    w.WriteEndObject();
-                    w.WriteNumber("output-buffered-bytes", status.OutputBufferedBytes);
-                });
-            }
-
-            case "query-stats":
-            {
-                EngineCounters counters = await host.GetCountersAsync().ConfigureAwait(false);
-                (int flows, long buffered) = await host.GetEngineSizeAsync().ConfigureAwait(false);
-                (InputStats primary, InputStats secondary) = host.InputStatistics;
-                return Success(id, w =>
-                {
-                    ControlJson.WriteCounters(w, counters);
-                    w.WriteStartObject("flows");
-                    w.WriteNumber("tracked", flows);
-                    w.WriteNumber("created", counters.FlowsCreated);
-                    w.WriteNumber("evicted", counters.FlowsEvicted);
-                    w.WriteEndObject();
-                    w.WriteNumber("buffered-bytes", buffered);
-                    w.WriteStartObject("checkpoints");
-                    w.WriteNumber("requested", host.Coordinator.RequestsSent);
-                    w.WriteNumber("completed", host.CheckpointsCompleted);
-                    w.WriteEndObject();
-                    w.WriteStartObject("transport");
-                    WriteInput(w, "primary_in", primary);
-                    WriteInput(w, "secondary_in", secondary);
-                    w.WriteStartObject("outdev");
-                    w.WriteNumber("frames", host.FramesReleasedToOutput);
-                    w.WriteNumber("buffered-bytes", host.OutputBufferedBytes);
-                    w.WriteNumber("stalls", host.OutputStalls);
-                    w.WriteNumber("resent", host.OutputResentFrames);
-                    w.WriteEndObject();
-                    w.WriteEndObject();
-                    WriteProcess(w);
-                });
-            }
-
-            case "query-flows":
-            {
-                int limit = DefaultFlowLimit;
-                if (arguments is { } args && args.TryGetProperty("limit", out JsonElement l))
-                {
-                    if (l.ValueKind != JsonValueKind.Number || !l.TryGetInt32(out limit) || limit < 1 || limit > MaxFlowLimit)
-                        throw new ControlException($"Parameter 'limit' must be an integer between 1 and {MaxFlowLimit}");
+                    throw new ControlException(command.Arguments.Count == 0
+                        ? $"Parameter '{property.Name}' is unexpected; {command.Name} takes no arguments"
+                        : $"Parameter '{property.Name}' is unexpected; {command.Name} takes {string.Join(", ", command.Arguments)}");
                 }
-                IReadOnlyList<FlowStatus> flows = await host.GetTopFlowsAsync(limit).ConfigureAwait(false);
-                return Success(id, w =>
-                {
-                    w.WriteStartArray();
-                    foreach (FlowStatus flow in flows)
-                    {
-                        w.WriteStartObject();
-                        ControlJson.WriteFlow(w, flow.Flow);
-                        w.WriteString("state", flow.State);
-                        w.WriteNumber("primary-queued-frames", flow.PrimaryQueuedFrames);
-                        w.WriteNumber("primary-queued-bytes", flow.PrimaryQueuedBytes);
-                        w.WriteNumber("secondary-queued-frames", flow.SecondaryQueuedFrames);
-                        w.WriteNumber("secondary-queued-bytes", flow.SecondaryQueuedBytes);
-                        w.WriteNumber("oldest-queued-ms", (long)flow.OldestQueuedAge.TotalMilliseconds);
-                        w.WriteEndObject();
-                    }
-                    w.WriteEndArray();
-                }, wrapObject: false);
             }
-
-            case "query-passthrough":
-            {
-                IReadOnlyList<PassthroughRule> rules = await host.GetPassthroughRulesAsync().ConfigureAwait(false);
-                return Success(id, w =>
-                {
-                    w.WriteStartArray();
-                    foreach (PassthroughRule rule in rules)
-                    {
-                        w.WriteStartObject();
-                        WriteRule(w, rule);
-                        w.WriteEndObject();
-                    }
-                    w.WriteEndArray();
-                }, wrapObject: false);
-            }
-
-            case "colo-checkpoint-done":
-            {
-                long released = await host.CompleteCheckpointAsync("control").ConfigureAwait(false);
-                return Success(id, w => w.WriteNumber("released", released));
-            }
-
-            case "colo-failover":
-            {
-                long released = await host.FailoverAsync("control").ConfigureAwait(false);
-                return Success(id, w => w.WriteNumber("released", released));
-            }
-
-            case "colo-passthrough-add":
-            {
-                PassthroughRule rule = ParseRule(arguments);
-                await host.AddPassthroughAsync(rule).ConfigureAwait(false);
-                return Success(id, static _ => { });
-            }
-
-            case "colo-passthrough-del":
-            {
-                PassthroughRule rule = ParseRule(arguments);
-                if (!await host.RemovePassthroughAsync(rule).ConfigureAwait(false))
-                    throw new ControlException("No such passthrough rule; query-passthrough lists the rules");
-                return Success(id, static _ => { });
-            }
-
-            case "quit":
-                return Success(id, static _ => { });
-
-            default:
-                throw new ControlException(ControlException.CommandNotFound, $"The command {command} has not been found");
         }
+        return command.Handler(control, arguments, id);
+    }
+
+    private static Task<byte[]> QueryCommands(IProxyControl control, JsonElement? arguments, JsonElement? id) =>
+        Task.FromResult(ControlReply.Success(id, static w =>
+        {
+            w.WriteStartArray();
+            foreach (ControlCommand command in Table)
+            {
+                w.WriteStartObject();
+                w.WriteString("name", command.Name);
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+        }, wrapObject: false));
+
+    private static Task<byte[]> QueryStatus(IProxyControl control, JsonElement? arguments, JsonElement? id)
+    {
+        ProxyStatus status = control.GetStatus();
+        return Task.FromResult(ControlReply.Success(id, w =>
+        {
+            w.WriteString("state", status.State);
+            w.WriteBoolean("running", status.State is "running" or "failover");
+            w.WriteNumber("uptime-ms", (long)status.Uptime.TotalMilliseconds);
+            w.WriteNumber("workers", status.Workers);
+            w.WriteStartObject("peers");
+            foreach (KeyValuePair<string, bool> peer in status.Peers)
+                w.WriteBoolean(peer.Key, peer.Value);
+            w.WriteEndObject();
+            w.WriteStartObject("checkpoint");
+            w.WriteStartArray("channels");
+            foreach (string channel in status.CheckpointChannels)
+                w.WriteStringValue(channel);
+            w.WriteEndArray();
+            w.WriteBoolean("outstanding", status.CheckpointOutstanding);
+            if (status.OutstandingReason is { } reason)
+                w.WriteString("reason", reason);
+            else
+                w.WriteNull("reason");
+            w.WriteNumber("requested", status.CheckpointsRequested);
+            w.WriteNumber("repeated", status.CheckpointsRepeated);
+            w.WriteNumber("completed", status.CheckpointsCompleted);
+            w.WriteEndObject();
+            w.WriteNumber("output-buffered-bytes", status.OutputBufferedBytes);
+            w.WriteStartArray("warnings");
+            if (status.CheckpointChannels.Count == 0)
+                w.WriteStringValue(NoCheckpointChannelWarning);
+            w.WriteEndArray();
+        }));
+    }
+
+    private static async Task<byte[]> QueryStatsAsync(IProxyControl control, JsonElement? arguments, JsonElement? id)
+    {
+        EngineCounters counters = await control.GetCountersAsync().ConfigureAwait(false);
+        (int flows, long buffered) = await control.GetEngineSizeAsync().ConfigureAwait(false);
+        ProxyStatus status = control.GetStatus();
+        ProxyTransportSnapshot transport = control.GetTransport();
+        return ControlReply.Success(id, w =>
+        {
+            ControlJson.WriteCounters(w, counters);
+            w.WriteStartObject("flows");
+            w.WriteNumber("tracked", flows);
+            w.WriteNumber("created", counters.FlowsCreated);
+            w.WriteNumber("evicted", counters.FlowsEvicted);
+            w.WriteEndObject();
+            w.WriteNumber("buffered-bytes", buffered);
+            w.WriteStartObject("checkpoints");
+            w.WriteNumber("requested", status.CheckpointsRequested);
+            w.WriteNumber("completed", status.CheckpointsCompleted);
+            w.WriteEndObject();
+            w.WriteStartObject("transport");
+            WriteInput(w, "primary_in", transport.PrimaryIn);
+            WriteInput(w, "secondary_in", transport.SecondaryIn);
+            w.WriteStartObject("outdev");
+            w.WriteNumber("frames", transport.OutdevFrames);
+            w.WriteNumber("buffered-bytes", transport.OutdevBufferedBytes);
+            w.WriteNumber("stalls", transport.OutdevStalls);
+            w.WriteNumber("resent", transport.OutdevResentFrames);
+            w.WriteEndObject();
+            w.WriteEndObject();
+            WriteProcess(w);
+        });
+    }
+
+    private static async Task<byte[]> QueryFlowsAsync(IProxyControl control, JsonElement? arguments, JsonElement? id)
+    {
+        int limit = DefaultFlowLimit;
+        if (arguments is { } args && args.TryGetProperty("limit", out JsonElement l))
+        {
+            if (l.ValueKind != JsonValueKind.Number || !l.TryGetInt32(out limit) || limit < 1 || limit > MaxFlowLimit)
+                throw new ControlException($"Parameter 'limit' must be an integer between 1 and {MaxFlowLimit}");
+        }
+        IReadOnlyList<FlowStatus> flows = await control.GetTopFlowsAsync(limit).ConfigureAwait(false);
+        return ControlReply.Success(id, w =>
+        {
+            w.WriteStartArray();
+            foreach (FlowStatus flow in flows)
+            {
+                w.WriteStartObject();
+                ControlJson.WriteFlow(w, flow.Flow);
+                w.WriteString("state", flow.State);
+                w.WriteNumber("primary-queued-frames", flow.PrimaryQueuedFrames);
+                w.WriteNumber("primary-queued-bytes", flow.PrimaryQueuedBytes);
+                w.WriteNumber("secondary-queued-frames", flow.SecondaryQueuedFrames);
+                w.WriteNumber("secondary-queued-bytes", flow.SecondaryQueuedBytes);
+                w.WriteNumber("oldest-queued-ms", (long)flow.OldestQueuedAge.TotalMilliseconds);
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+        }, wrapObject: false);
+    }
+
+    private static async Task<byte[]> QueryPassthroughAsync(IProxyControl control, JsonElement? arguments, JsonElement? id)
+    {
+        IReadOnlyList<PassthroughRule> rules = await control.GetPassthroughRulesAsync().ConfigureAwait(false);
+        return ControlReply.Success(id, w =>
+        {
+            w.WriteStartArray();
+            foreach (PassthroughRule rule in rules)
+            {
+                w.WriteStartObject();
+                WriteRule(w, rule);
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+        }, wrapObject: false);
+    }
+
+    private static async Task<byte[]> CheckpointDoneAsync(IProxyControl control, JsonElement? arguments, JsonElement? id)
+    {
+        long released = await control.CompleteCheckpointAsync("control").ConfigureAwait(false);
+        return ControlReply.Success(id, w => w.WriteNumber("released", released));
+    }
+
+    private static async Task<byte[]> FailoverAsync(IProxyControl control, JsonElement? arguments, JsonElement? id)
+    {
+        long released = await control.FailoverAsync("control").ConfigureAwait(false);
+        return ControlReply.Success(id, w => w.WriteNumber("released", released));
+    }
+
+    private static async Task<byte[]> PassthroughAddAsync(IProxyControl control, JsonElement? arguments, JsonElement? id)
+    {
+        PassthroughRule rule = ParseRule(arguments);
+        await control.AddPassthroughAsync(rule).ConfigureAwait(false);
+        return ControlReply.Empty(id);
+    }
+
+    private static async Task<byte[]> PassthroughDelAsync(IProxyControl control, JsonElement? arguments, JsonElement? id)
+    {
+        PassthroughRule rule = ParseRule(arguments);
+        if (!await control.RemovePassthroughAsync(rule).ConfigureAwait(false))
+            throw new ControlException("No such passthrough rule; query-passthrough lists the rules");
+        return ControlReply.Empty(id);
     }
 
     // Garbage collections per generation and CPU time: a steady run should show no gen1/gen2 collections.
@@ -189,13 +227,13 @@ internal static class ControlCommands
         w.WriteEndObject();
     }
 
-    private static void WriteInput(Utf8JsonWriter w, string name, InputStats stats)
+    private static void WriteInput(Utf8JsonWriter w, string name, InputSnapshot stats)
     {
         w.WriteStartObject(name);
-        w.WriteNumber("frames", Interlocked.Read(ref stats.Frames));
-        w.WriteNumber("oversize", Interlocked.Read(ref stats.Oversize));
-        w.WriteNumber("closed-mid-frame", Interlocked.Read(ref stats.ClosedMidFrame));
-        w.WriteNumber("empty-frames", Interlocked.Read(ref stats.EmptyFrames));
+        w.WriteNumber("frames", stats.Frames);
+        w.WriteNumber("oversize", stats.Oversize);
+        w.WriteNumber("closed-mid-frame", stats.ClosedMidFrame);
+        w.WriteNumber("empty-frames", stats.EmptyFrames);
         w.WriteEndObject();
     }
 
@@ -279,50 +317,5 @@ internal static class ControlCommands
         if (property.Value.ValueKind == JsonValueKind.Number && property.Value.TryGetInt32(out int port) && port is >= 0 and <= 65535)
             return (ushort)port;
         throw new ControlException($"Parameter '{property.Name}' must be a port number 0..65535 (got {property.Value.GetRawText()})");
-    }
-
-    public static byte[] Success(JsonElement? id, Action<Utf8JsonWriter> writeReturn, bool wrapObject = true)
-    {
-        var buffer = new ArrayBufferWriter<byte>(256);
-        using (var writer = new Utf8JsonWriter(buffer, ControlJson.WriterOptions))
-        {
-            writer.WriteStartObject();
-            writer.WritePropertyName("return");
-            if (wrapObject)
-                writer.WriteStartObject();
-            writeReturn(writer);
-            if (wrapObject)
-                writer.WriteEndObject();
-            WriteId(writer, id);
-            writer.WriteEndObject();
-        }
-        buffer.Write("\r\n"u8);
-        return buffer.WrittenSpan.ToArray();
-    }
-
-    public static byte[] Error(JsonElement? id, string errorClass, string description)
-    {
-        var buffer = new ArrayBufferWriter<byte>(256);
-        using (var writer = new Utf8JsonWriter(buffer, ControlJson.WriterOptions))
-        {
-            writer.WriteStartObject();
-            writer.WriteStartObject("error");
-            writer.WriteString("class", errorClass);
-            writer.WriteString("desc", description);
-            writer.WriteEndObject();
-            WriteId(writer, id);
-            writer.WriteEndObject();
-        }
-        buffer.Write("\r\n"u8);
-        return buffer.WrittenSpan.ToArray();
-    }
-
-    private static void WriteId(Utf8JsonWriter writer, JsonElement? id)
-    {
-        if (id is { } value)
-        {
-            writer.WritePropertyName("id");
-            value.WriteTo(writer);
-        }
     }
 }

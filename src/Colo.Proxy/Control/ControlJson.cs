@@ -33,14 +33,14 @@ internal static class ControlJson
         WriteFlow(writer, divergence.Flow);
         writer.WriteString("kind", ColoMetrics.Tag(divergence.Kind));
         writer.WriteString("description", divergence.Describe());
-        writer.WriteNumber("offset", divergence.StreamOffset);
+        writer.WriteNumber("stream-offset", divergence.StreamOffset);
         if (divergence.Sequence is { } seq)
             writer.WriteNumber("seq", seq);
         if (divergence.DatagramIndex is { } index)
-            writer.WriteNumber("datagram", index);
+            writer.WriteNumber("datagram-index", index);
         writer.WriteBoolean("isn-known", divergence.IsnKnown);
-        writer.WriteString("primary", Convert.ToHexString(divergence.PrimaryContext));
-        writer.WriteString("secondary", Convert.ToHexString(divergence.SecondaryContext));
+        writer.WriteString("primary-hex", Convert.ToHexStringLower(divergence.PrimaryContext));
+        writer.WriteString("secondary-hex", Convert.ToHexStringLower(divergence.SecondaryContext));
         writer.WriteNumber("context-offset", divergence.ContextOffset);
     }
 

@@ -20,5 +20,11 @@ internal sealed partial class ControlServer
     internal static partial void LogEventDropped(ILogger logger);
 
     [LoggerMessage(EventId = 1306, Level = LogLevel.Information, Message = "control: {Command}")]
-    internal static partial void LogCommand(ILogger logger, string command);
+    private static partial void LogStateCommand(ILogger logger, string command);
+
+    [LoggerMessage(EventId = 1307, Level = LogLevel.Debug, Message = "control: {Command} ({Suppressed} more since the last line not logged)")]
+    private static partial void LogQueryCommand(ILogger logger, string command, long suppressed);
+
+    [LoggerMessage(EventId = 1308, Level = LogLevel.Information, Message = "control: client disconnected")]
+    internal static partial void LogClientLeft(ILogger logger);
 }

@@ -3,7 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
 using Colo.Proxy.Endpoints;
-using Colo.Proxy.Hosting;
+using Colo.Proxy.Logging;
 using Microsoft.Extensions.Logging;
 
 namespace Colo.Proxy.Control;
@@ -16,8 +16,12 @@ internal sealed partial class ControlServer : IAsyncDisposable
 {
     public const int MaxClients = 16;
 
+    /// <summary>A query command is logged (at Debug) at most once per this interval; monitoring polls them.</summary>
+    public static readonly TimeSpan CommandLogInterval = TimeSpan.FromMinutes(1);
+
     private readonly EndpointSpec _spec;
-    private readonly ProxyHost _host;
+    private readonly IProxyControl _control;
+    private readonly LogRateLimiter _commandLog;
     private readonly EndpointOptions _options;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
@@ -26,10 +30,11 @@ internal sealed partial class ControlServer : IAsyncDisposable
     private Socket? _listener;
     private bool _createdSocketFile;
 
-    public ControlServer(EndpointSpec spec, ProxyHost host, EndpointOptions options, ILogger logger, TimeProvider time)
+    public ControlServer(EndpointSpec spec, IProxyControl control, EndpointOptions options, ILogger logger, TimeProvider time)
     {
         _spec = spec;
-        _host = host;
+        _control = control;
+        _commandLog = new LogRateLimiter(time, CommandLogInterval);
         _options = options;
         _logger = logger;
         _time = time;
@@ -37,7 +42,7 @@ internal sealed partial class ControlServer : IAsyncDisposable
 
     public EndPoint? LocalEndPoint => _listener?.LocalEndPoint;
 
-    internal ProxyHost Host => _host;
+    internal IProxyControl Control => _control;
 
     internal ILogger Logger => _logger;
 
@@ -45,7 +50,7 @@ internal sealed partial class ControlServer : IAsyncDisposable
     {
         if (_listener is not null)
             return;
-        _listener = SocketEndpoint.CreateListener(_spec, _options.AllowRemote, _logger, out _createdSocketFile);
+        _listener = SocketEndpoint.CreateListener(_spec, _options, _logger, out _createdSocketFile);
         LogListening(_logger, _spec.ToString());
     }
 
@@ -75,7 +80,7 @@ internal sealed partial class ControlServer : IAsyncDisposable
                 if (running.Count >= MaxClients)
                 {
                     LogTooManyClients(_logger, MaxClients);
-                    socket.Dispose();
+                    RefuseClient(socket);
                     continue;
                 }
                 var session = new ControlSession(this, socket);
@@ -92,6 +97,33 @@ internal sealed partial class ControlServer : IAsyncDisposable
                     session.Abort();
             }
             await Task.WhenAll(running).ConfigureAwait(false);
+        }
+    }
+
+    // A bare EOF would look like a crash to the client: say why before closing.
+    private static void RefuseClient(Socket socket)
+    {
+        try
+        {
+            socket.Send(ControlReply.Error(null, ControlException.GenericError,
+                $"Too many control clients ({MaxClients} are connected); closing the connection"), SocketFlags.None);
+        }
+        catch (SocketException)
+        {
+        }
+        socket.Dispose();
+    }
+
+    /// <summary>State-changing commands at Information, each time; queries at Debug, rate-limited per command.</summary>
+    internal void LogExecuted(ControlCommand command)
+    {
+        if (command.ChangesState)
+        {
+            LogStateCommand(_logger, command.Name);
+        }
+        else if (_logger.IsEnabled(LogLevel.Debug) && _commandLog.TryAcquire(command.Name, out long suppressed))
+        {
+            LogQueryCommand(_logger, command.Name, suppressed);
         }
     }
 

@@ -26,6 +26,8 @@ internal sealed class ControlSession : IAsyncDisposable
         SingleReader = true,
         FullMode = BoundedChannelFullMode.Wait,
     });
+    private static readonly JsonDocumentOptions DocumentOptions = new() { AllowDuplicateProperties = false };
+
     private volatile bool _negotiated;
 
     public ControlSession(ControlServer server, Socket socket)
@@ -66,11 +68,13 @@ internal sealed class ControlSession : IAsyncDisposable
         {
             _outgoing.Writer.TryComplete();
             await writing.ConfigureAwait(false);
+            ControlServer.LogClientLeft(_server.Logger);
         }
     }
 
     private async Task ReadLoopAsync(CancellationToken cancellationToken)
     {
+        bool skippingLine = false;
         while (true)
         {
             ReadResult result = await _input.ReadAsync(cancellationToken).ConfigureAwait(false);
@@ -78,22 +82,19 @@ internal sealed class ControlSession : IAsyncDisposable
             bool quit = false;
             try
             {
-                while (!quit && TryReadMessage(ref buffer, out ReadOnlySequence<byte> message, out bool garbage))
+                ControlMessageStatus status;
+                while (!quit && (status = ControlMessageReader.TryRead(ref buffer, ref skippingLine, out ReadOnlySequence<byte> message)) != ControlMessageStatus.Incomplete)
                 {
                     byte[] reply;
-                    if (garbage)
-                    {
-                        reply = ControlCommands.Error(null, ControlException.GenericError, "JSON parse error: expected an object like {\"execute\": \"query-status\"}");
-                    }
+                    if (status == ControlMessageStatus.Malformed)
+                        reply = ControlReply.Error(null, ControlException.GenericError, "JSON parse error: expected an object like {\"execute\": \"query-status\"}; the rest of the line was skipped");
                     else
-                    {
                         (reply, quit) = await ExecuteAsync(message).ConfigureAwait(false);
-                    }
                     await _outgoing.Writer.WriteAsync(reply, cancellationToken).ConfigureAwait(false);
                 }
                 if (!quit && buffer.Length > MaxMessageLength)
                 {
-                    await _outgoing.Writer.WriteAsync(ControlCommands.Error(null, ControlException.GenericError,
+                    await _outgoing.Writer.WriteAsync(ControlReply.Error(null, ControlException.GenericError,
                         $"Message longer than {MaxMessageLength} bytes; closing the connection"), cancellationToken).ConfigureAwait(false);
                     return;
                 }
@@ -106,7 +107,7 @@ internal sealed class ControlSession : IAsyncDisposable
             {
                 // The reply goes out before the proxy stops.
                 _outgoing.Writer.TryComplete();
-                _server.Host.RequestQuit();
+                _server.Control.RequestQuit();
                 return;
             }
             if (result.IsCompleted)
@@ -119,117 +120,58 @@ internal sealed class ControlSession : IAsyncDisposable
         JsonDocument document;
         try
         {
-            document = JsonDocument.Parse(message);
+            // Duplicate keys are refused: {"execute":"query-status","execute":"quit"} must not mean either.
+            document = JsonDocument.Parse(message, DocumentOptions);
         }
         catch (JsonException ex)
         {
-            return (ControlCommands.Error(null, ControlException.GenericError, "JSON parse error: " + ex.Message), false);
+            return (ControlReply.Error(null, ControlException.GenericError, "JSON parse error: " + ex.Message), false);
         }
         using (document)
         {
             JsonElement root = document.RootElement;
             JsonElement? id = root.TryGetProperty("id", out JsonElement idElement) ? idElement : null;
+            foreach (JsonProperty member in root.EnumerateObject())
+            {
+                if (member.Name is not ("execute" or "arguments" or "id"))
+                    return (ControlReply.Error(id, ControlException.GenericError, $"Unexpected member '{member.Name}'; a command has execute, arguments and id"), false);
+            }
             if (!root.TryGetProperty("execute", out JsonElement execute) || execute.ValueKind != JsonValueKind.String)
-                return (ControlCommands.Error(id, ControlException.GenericError, "Expected a string 'execute' member with the command name"), false);
-            string command = execute.GetString()!;
+                return (ControlReply.Error(id, ControlException.GenericError, "Expected a string 'execute' member with the command name"), false);
+            string name = execute.GetString()!;
             JsonElement? arguments = root.TryGetProperty("arguments", out JsonElement args) ? args : null;
             if (arguments is { } a && a.ValueKind != JsonValueKind.Object)
-                return (ControlCommands.Error(id, ControlException.GenericError, "'arguments' must be an object"), false);
+                return (ControlReply.Error(id, ControlException.GenericError, "'arguments' must be an object"), false);
 
             if (!_negotiated)
             {
-                if (command != "qmp_capabilities")
+                if (name != ControlCommands.Capabilities)
                 {
-                    return (ControlCommands.Error(id, ControlException.CommandNotFound,
+                    return (ControlReply.Error(id, ControlException.CommandNotFound,
                         "Expecting capabilities negotiation with 'qmp_capabilities'"), false);
                 }
+                if (arguments is { } capabilities && capabilities.EnumerateObject().Any())
+                    return (ControlReply.Error(id, ControlException.GenericError, "qmp_capabilities takes no arguments (no capabilities are offered)"), false);
                 _negotiated = true;
-                return (ControlCommands.Success(id, static _ => { }), false);
+                return (ControlReply.Empty(id), false);
             }
-            if (command == "qmp_capabilities")
-            {
-                return (ControlCommands.Error(id, ControlException.CommandNotFound,
-                    "Capabilities negotiation is already complete, command ignored"), false);
-            }
-            ControlServer.LogCommand(_server.Logger, command);
+            if (!ControlCommands.TryFind(name, out ControlCommand command))
+                return (ControlReply.Error(id, ControlException.CommandNotFound, $"The command {name} has not been found"), false);
+            _server.LogExecuted(command);
             try
             {
-                byte[] reply = await ControlCommands.ExecuteAsync(_server.Host, command, arguments, id).ConfigureAwait(false);
-                return (reply, command == "quit");
+                byte[] reply = await ControlCommands.ExecuteAsync(_server.Control, command, arguments, id).ConfigureAwait(false);
+                return (reply, command.Name == ControlCommands.Quit);
             }
             catch (ControlException ex)
             {
-                return (ControlCommands.Error(id, ex.ErrorClass, ex.Message), false);
+                return (ControlReply.Error(id, ex.ErrorClass, ex.Message), false);
             }
             catch (Exception ex) when (ex is InvalidOperationException or NotImplementedException or NotSupportedException or ArgumentException)
             {
-                return (ControlCommands.Error(id, ControlException.GenericError, $"{command} failed: {ex.Message}"), false);
+                return (ControlReply.Error(id, ControlException.GenericError, $"{name} failed: {ex.Message}"), false);
             }
         }
-    }
-
-    /// <summary>Finds the next complete top-level JSON object (string- and escape-aware brace matching).</summary>
-    internal static bool TryReadMessage(ref ReadOnlySequence<byte> buffer, out ReadOnlySequence<byte> message, out bool garbage)
-    {
-        message = default;
-        garbage = false;
-        var reader = new SequenceReader<byte>(buffer);
-        reader.AdvancePastAny((byte)' ', (byte)'\t', (byte)'\r', (byte)'\n');
-        if (reader.End)
-        {
-            buffer = buffer.Slice(reader.Position);
-            return false;
-        }
-        SequencePosition start = reader.Position;
-        reader.TryPeek(out byte first);
-        if (first != (byte)'{')
-        {
-            // Not an object: skip the line and report it.
-            if (!reader.TryAdvanceTo((byte)'\n'))
-                return false;
-            buffer = buffer.Slice(reader.Position);
-            garbage = true;
-            return true;
-        }
-
-        int depth = 0;
-        bool inString = false;
-        bool escaped = false;
-        while (reader.TryRead(out byte b))
-        {
-            if (inString)
-            {
-                if (escaped)
-                    escaped = false;
-                else if (b == (byte)'\\')
-                    escaped = true;
-                else if (b == (byte)'"')
-                    inString = false;
-                continue;
-            }
-            switch (b)
-            {
-                case (byte)'"':
-                    inString = true;
-                    break;
-                case (byte)'{':
-                case (byte)'[':
-                    depth++;
-                    break;
-                case (byte)'}':
-                case (byte)']':
-                    depth--;
-                    if (depth == 0)
-                    {
-                        message = buffer.Slice(start, reader.Position);
-                        buffer = buffer.Slice(reader.Position);
-                        return true;
-                    }
-                    break;
-            }
-        }
-        buffer = buffer.Slice(start);
-        return false;
     }
 
     private static byte[] Greeting()

@@ -11,4 +11,13 @@ public sealed class EndpointOptions
 
     /// <summary>Allow TCP servers to bind a non-loopback address.</summary>
     public bool AllowRemote { get; set; }
+
+    /// <summary>Owner (user name or number) given to the unix sockets the proxy creates; null keeps the proxy's own.</summary>
+    public string? SocketOwner { get; set; }
+
+    /// <summary>Group (name or number) given to the unix sockets the proxy creates; null keeps the proxy's own.</summary>
+    public string? SocketGroup { get; set; }
+
+    /// <summary>Permissions of the unix sockets the proxy creates (0600: only the proxy's user may connect).</summary>
+    public UnixFileMode SocketMode { get; set; } = UnixFileMode.UserRead | UnixFileMode.UserWrite;
 }

@@ -7,7 +7,8 @@ namespace Colo.Proxy.Endpoints;
 
 /// <summary>
 /// A socket endpoint as the user writes it: <c>unix:PATH[,server]</c> or <c>tcp:HOST:PORT[,server]</c> (IPv6 hosts in
-/// brackets). With <c>server</c> the proxy listens (QEMU's chardevs connect to it); without, it connects to a listening
+/// brackets; QEMU's <c>server=on,wait=off</c> means the same as <c>server</c>). With <c>server</c> the proxy listens
+/// (QEMU's chardevs connect to it); without, it connects to a listening
 /// chardev.
 /// </summary>
 public sealed record EndpointSpec(EndpointKind Kind, string Path, string Host, int Port, bool IsServer)
@@ -38,8 +39,16 @@ public sealed record EndpointSpec(EndpointKind Kind, string Path, string Host, i
                     case "server=off":
                         server = false;
                         break;
+                    // QEMU's chardev spelling (server=on,wait=off): the proxy never waits for a client before serving.
+                    case "wait=off":
+                    case "nowait":
+                        break;
+                    case "wait=on":
+                    case "wait":
+                        error = $"'{text}': wait=on is not supported; the proxy serves without waiting for a client (use wait=off or leave it out)";
+                        return false;
                     default:
-                        error = $"'{text}' has an unknown flag '{flag}'; the only flag is 'server'";
+                        error = $"'{text}' has an unknown flag '{flag}'; the flags are server (server=on|off) and wait=off";
                         return false;
                 }
             }

@@ -46,7 +46,7 @@ public sealed partial class SocketEndpoint : IAsyncDisposable
     {
         if (!Spec.IsServer || _listener is not null)
             return;
-        _listener = CreateListener(Spec, _options.AllowRemote, _logger, out _createdSocketFile);
+        _listener = CreateListener(Spec, _options, _logger, out _createdSocketFile);
         LogListening(_logger, Name, Spec.ToString());
     }
 
@@ -54,8 +54,9 @@ public sealed partial class SocketEndpoint : IAsyncDisposable
     public Task RunAsync(Func<PeerConnection, CancellationToken, Task> onConnection, CancellationToken cancellationToken) =>
         Spec.IsServer ? RunServerAsync(onConnection, cancellationToken) : RunClientAsync(onConnection, cancellationToken);
 
-    internal static Socket CreateListener(EndpointSpec spec, bool allowRemote, ILogger logger, out bool createdSocketFile)
+    internal static Socket CreateListener(EndpointSpec spec, EndpointOptions options, ILogger logger, out bool createdSocketFile)
     {
+        bool allowRemote = options.AllowRemote;
         createdSocketFile = false;
         if (spec.Kind == EndpointKind.Unix)
         {
@@ -66,7 +67,7 @@ public sealed partial class SocketEndpoint : IAsyncDisposable
                 unix.Bind(new UnixDomainSocketEndPoint(spec.Path));
                 createdSocketFile = true;
                 if (!OperatingSystem.IsWindows())
-                    File.SetUnixFileMode(spec.Path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+                    UnixSocketPermissions.Apply(spec.Path, options);
                 unix.Listen(4);
                 return unix;
             }

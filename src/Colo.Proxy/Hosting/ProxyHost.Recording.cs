@@ -40,6 +40,8 @@ public sealed partial class ProxyHost
         try
         {
             _records = new FlightRecordWriter(options, _loggerFactory.CreateLogger("Colo.Proxy.Records"), OnRecorded);
+            FlightRecordWriter writer = _records;
+            _metrics.ObserveRecords(() => (writer.Dropped, writer.Failed));
             LogRecordsOn(_logger, options.Directory, _options.Compare.RecorderBytesPerFlow, _options.Compare.RecorderBudgetBytes, options.Keep);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)

@@ -105,10 +105,10 @@ public sealed partial class ProxyHost : ICheckpointEvents, IAsyncDisposable
         if (options.Control is { } control)
             _control = new ControlServer(control, this, options.Endpoints, loggerFactory.CreateLogger("Colo.Proxy.Control"), _time);
         if (options.Metrics is { } metricsEndpoint)
-            _prometheus = new PrometheusEndpoint(metricsEndpoint, this, options.Endpoints.AllowRemote);
+            _prometheus = new PrometheusEndpoint(metricsEndpoint, this, _metrics);
 
         StartRecords(options.Records);
-        _metrics.Observe(ReadCountersUnsynchronized, () => Peers(), () => _output.BufferedBytes);
+        _metrics.Observe(this);
     }
 
     /// <summary>Engine time: elapsed since the host was created, on the host's <see cref="TimeProvider"/>.</summary>
@@ -216,7 +216,6 @@ public sealed partial class ProxyHost : ICheckpointEvents, IAsyncDisposable
             {
                 case FrameReadResult.Oversize:
                     Interlocked.Increment(ref stats.Oversize);
-                    _metrics.Oversize(endpoint.Name);
                     LogOversize(_logger, endpoint.Name, connection.Remote, reader.OversizeLength, _options.MaxFrameLength);
                     break;
                 case FrameReadResult.ClosedMidFrame:
@@ -409,6 +408,11 @@ public sealed partial class ProxyHost : ICheckpointEvents, IAsyncDisposable
             return engine.Counters.PrimaryReleased - before;
         }).ConfigureAwait(false);
         LogFailover(_logger, reason, released);
+        _control?.PublishEvent("COLO_FAILOVER", (reason, released), static (w, s) =>
+        {
+            w.WriteString("reason", s.reason);
+            w.WriteNumber("released", s.released);
+        });
         return released;
     }
 

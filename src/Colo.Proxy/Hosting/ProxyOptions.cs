@@ -82,7 +82,8 @@ public sealed class ProxyOptions
         }
         foreach ((string option, EndpointSpec spec) in named)
         {
-            if (spec.IsServer && spec.Kind == EndpointKind.Tcp && !Endpoints.AllowRemote && !spec.IsLoopback())
+            // The metrics endpoint only reads (and names no addresses): it may face the network on its own.
+            if (option != "--metrics" && spec.IsServer && spec.Kind == EndpointKind.Tcp && !Endpoints.AllowRemote && !spec.IsLoopback())
                 errors.Add($"{option} {spec} would listen on a non-loopback address; use 127.0.0.1/::1 or pass --allow-remote.");
         }
         if (Control is { IsServer: false })

@@ -5,6 +5,7 @@ using System.Text;
 using Colo.Proxy.Checkpoints;
 using Colo.Proxy.Endpoints;
 using Colo.Proxy.Framing;
+using Colo.Proxy.Logging;
 using Microsoft.Extensions.Logging;
 
 namespace Colo.Proxy.Notify;
@@ -35,10 +36,14 @@ public sealed partial class XenNotifyChannel : ICheckpointChannel
     private ICheckpointEvents? _events;
     private Task _run = Task.CompletedTask;
 
-    public XenNotifyChannel(SocketEndpoint endpoint, ILogger logger)
+    // A peer that keeps sending something unknown must not flood the journal.
+    private readonly LogRateLimiter _unsupportedLog;
+
+    public XenNotifyChannel(SocketEndpoint endpoint, ILogger logger, TimeProvider? time = null)
     {
         _endpoint = endpoint;
         _logger = logger;
+        _unsupportedLog = new LogRateLimiter(time ?? TimeProvider.System, TimeSpan.FromMinutes(1));
     }
 
     public string Name => "xen-notify";
@@ -123,9 +128,12 @@ public sealed partial class XenNotifyChannel : ICheckpointChannel
         }
         else
         {
-            // Printable for the log; bounded length.
-            string text = Encoding.ASCII.GetString(payload[..Math.Min(payload.Length, 64)]);
-            LogUnsupported(_logger, text, payload.Length);
+            if (_logger.IsEnabled(LogLevel.Debug) && _unsupportedLog.TryAcquire("unsupported", out long suppressed))
+            {
+                // Printable for the log; bounded length.
+                string text = Encoding.ASCII.GetString(payload[..Math.Min(payload.Length, 64)]);
+                LogUnsupported(_logger, text, payload.Length, suppressed);
+            }
         }
     }
 

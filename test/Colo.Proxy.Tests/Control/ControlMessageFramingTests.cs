@@ -6,37 +6,61 @@ namespace Colo.Proxy.Tests.Control;
 
 public class ControlMessageFramingTests
 {
+    private static (ControlMessageStatus Status, string Message, string Remaining, bool Skipping) Read(string input, bool skipping = false)
+    {
+        var buffer = new ReadOnlySequence<byte>(Encoding.UTF8.GetBytes(input));
+        ControlMessageStatus status = ControlMessageReader.TryRead(ref buffer, ref skipping, out ReadOnlySequence<byte> message);
+        return (status, Encoding.UTF8.GetString(message.ToArray()), Encoding.UTF8.GetString(buffer.ToArray()), skipping);
+    }
+
     [Theory]
     [InlineData("{\"execute\":\"a\"}", "{\"execute\":\"a\"}", "")]
     [InlineData("  \r\n{\"a\":{\"b\":[1,{}]}}{\"c\":1}", "{\"a\":{\"b\":[1,{}]}}", "{\"c\":1}")]
     [InlineData("{\"s\":\"}{\\\"\"} ", "{\"s\":\"}{\\\"\"}", " ")]
-    public void TryReadMessage_CompleteObject_SlicesIt(string input, string expected, string rest)
+    public void TryRead_CompleteObject_SlicesIt(string input, string expected, string rest)
     {
-        var buffer = new ReadOnlySequence<byte>(Encoding.UTF8.GetBytes(input));
+        var result = Read(input);
 
-        Assert.True(ControlSession.TryReadMessage(ref buffer, out ReadOnlySequence<byte> message, out bool garbage));
-
-        Assert.False(garbage);
-        Assert.Equal(expected, Encoding.UTF8.GetString(message.ToArray()));
-        Assert.Equal(rest, Encoding.UTF8.GetString(buffer.ToArray()));
+        Assert.Equal(ControlMessageStatus.Message, result.Status);
+        Assert.Equal(expected, result.Message);
+        Assert.Equal(rest, result.Remaining);
     }
 
     [Fact]
-    public void TryReadMessage_IncompleteObject_ReturnsFalse()
+    public void TryRead_IncompleteObject_WaitsForMore()
     {
-        var buffer = new ReadOnlySequence<byte>("{\"execute\": \"query-"u8.ToArray());
-
-        Assert.False(ControlSession.TryReadMessage(ref buffer, out _, out _));
+        Assert.Equal(ControlMessageStatus.Incomplete, Read("{\"execute\": \"query-").Status);
     }
 
     [Fact]
-    public void TryReadMessage_NotAnObject_SkipsLineAsGarbage()
+    public void TryRead_NotAnObject_SkipsLine()
     {
-        var buffer = new ReadOnlySequence<byte>("hello\n{}"u8.ToArray());
+        var result = Read("hello\n{}");
 
-        Assert.True(ControlSession.TryReadMessage(ref buffer, out _, out bool garbage));
+        Assert.Equal(ControlMessageStatus.Malformed, result.Status);
+        Assert.Equal("{}", result.Remaining);
+        Assert.False(result.Skipping);
+    }
 
-        Assert.True(garbage);
-        Assert.Equal("{}", Encoding.UTF8.GetString(buffer.ToArray()));
+    [Theory]
+    [InlineData("{\"execute\" \"query-status\"")]
+    [InlineData("{\"execute\": }")]
+    [InlineData("{'execute': 1")]
+    public void TryRead_MalformedWithoutClosingBrace_ReportedAtOnce(string input)
+    {
+        var result = Read(input);
+
+        Assert.Equal(ControlMessageStatus.Malformed, result.Status);
+        Assert.True(result.Skipping);
+        Assert.Equal("", result.Remaining);
+    }
+
+    [Fact]
+    public void TryRead_RestOfMalformedLineArrivesLater_SkippedWithoutAnotherError()
+    {
+        var result = Read(" more garbage}\n{\"execute\":\"quit\"}", skipping: true);
+
+        Assert.Equal(ControlMessageStatus.Message, result.Status);
+        Assert.Equal("{\"execute\":\"quit\"}", result.Message);
     }
 }

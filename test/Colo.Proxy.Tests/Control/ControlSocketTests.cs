@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Colo.Proxy.Control;
 using Colo.Proxy.Tests.EndToEnd;
 using static Colo.Proxy.Tests.EndToEnd.TestFrames;
 
@@ -253,5 +254,134 @@ public class ControlSocketTests
         await running.WaitAsync(Wait.Timeout, TestContext.Current.CancellationToken);
         Assert.True(proxy.Host.Stopped.IsCompleted);
         Assert.True(await control.WaitClosedAsync());
+    }
+
+    [Fact]
+    public async Task QueryCommands_ListsEveryTableEntryInOrder()
+    {
+        await using var proxy = await ProxyHarness.StartAsync();
+        await using var control = await proxy.ControlAsync();
+
+        JsonElement commands = await control.ReturnAsync("query-commands");
+
+        Assert.Equal(ControlCommands.Table.Select(c => c.Name), commands.EnumerateArray().Select(c => c.GetProperty("name").GetString()));
+    }
+
+    [Theory]
+    [InlineData("query-flows", "{\"bogus\":1}")]
+    [InlineData("query-status", "{\"verbose\":true}")]
+    [InlineData("colo-checkpoint-done", "{\"now\":1}")]
+    public async Task Execute_UnknownArgument_RefusedNamingIt(string command, string arguments)
+    {
+        await using var proxy = await ProxyHarness.StartAsync();
+        await using var control = await proxy.ControlAsync();
+
+        await control.SendRawAsync($"{{\"execute\":\"{command}\",\"arguments\":{arguments}}}\n");
+        JsonElement reply = await control.NextReplyAsync();
+
+        Assert.Equal("GenericError", reply.GetProperty("error").GetProperty("class").GetString());
+        Assert.Contains("is unexpected", reply.GetProperty("error").GetProperty("desc").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Execute_DuplicateKeys_RefusedAndProxyKeepsRunning()
+    {
+        await using var proxy = await ProxyHarness.StartAsync();
+        await using var control = await proxy.ControlAsync();
+
+        await control.SendRawAsync("{\"execute\":\"query-status\",\"execute\":\"quit\"}\n");
+        JsonElement reply = await control.NextReplyAsync();
+
+        Assert.Equal("GenericError", reply.GetProperty("error").GetProperty("class").GetString());
+        Assert.False(proxy.Host.QuitRequested.IsCompleted);
+        Assert.Equal("running", (await control.ReturnAsync("query-status")).GetProperty("state").GetString());
+    }
+
+    [Fact]
+    public async Task Execute_MalformedJsonWithoutClosingBrace_AnsweredAtOnce()
+    {
+        await using var proxy = await ProxyHarness.StartAsync();
+        await using var control = await proxy.ControlAsync();
+
+        // No "}" and no newline follow: the answer must not wait for either.
+        await control.SendRawAsync("{\"execute\" \"query-status\"");
+        JsonElement reply = await control.NextReplyAsync();
+
+        Assert.StartsWith("JSON parse error", reply.GetProperty("error").GetProperty("desc").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Connect_OverClientLimit_ToldWhyBeforeClose()
+    {
+        await using var proxy = await ProxyHarness.StartAsync();
+        var clients = new List<ControlClient>();
+        for (int i = 0; i < ControlServer.MaxClients; i++)
+            clients.Add(await proxy.ControlAsync());
+
+        using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
+        await socket.ConnectAsync(proxy.EndPointOf("control"), TestContext.Current.CancellationToken);
+        using var reader = new StreamReader(new System.Net.Sockets.NetworkStream(socket));
+        string? line = await reader.ReadLineAsync(TestContext.Current.CancellationToken).AsTask().WaitAsync(Wait.Timeout, TestContext.Current.CancellationToken);
+
+        Assert.NotNull(line);
+        Assert.Contains("Too many control clients", line, StringComparison.Ordinal);
+        foreach (ControlClient client in clients)
+            await client.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task QueryStatus_NoCheckpointChannel_WarnsAndListsNoChannels()
+    {
+        await using var proxy = await ProxyHarness.StartAsync(notify: false);
+        await using var control = await proxy.ControlAsync();
+
+        JsonElement status = await control.ReturnAsync("query-status");
+
+        Assert.Equal(0, status.GetProperty("checkpoint").GetProperty("channels").GetArrayLength());
+        Assert.Contains("NO CHECKPOINT CHANNEL", status.GetProperty("warnings")[0].GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task QueryStatus_WithNotifyChannel_ListsItWithoutWarning()
+    {
+        await using var proxy = await ProxyHarness.StartAsync();
+        await using var control = await proxy.ControlAsync();
+
+        JsonElement status = await control.ReturnAsync("query-status");
+
+        Assert.Equal("xen-notify", status.GetProperty("checkpoint").GetProperty("channels")[0].GetString());
+        Assert.Equal(0, status.GetProperty("warnings").GetArrayLength());
+    }
+
+    [Fact]
+    public async Task Failover_EmitsColoFailoverEvent()
+    {
+        await using var proxy = await ProxyHarness.StartAsync();
+        await using var control = await proxy.ControlAsync();
+
+        await control.ReturnAsync("colo-failover");
+        JsonElement failover = await control.WaitEventAsync("COLO_FAILOVER");
+
+        Assert.Equal("control", failover.GetProperty("data").GetProperty("reason").GetString());
+        Assert.Equal(0, failover.GetProperty("data").GetProperty("released").GetInt64());
+    }
+
+    [Fact]
+    public async Task Divergence_Event_UsesKebabCaseSpellingAndLowerCaseHex()
+    {
+        await using var proxy = await ProxyHarness.StartAsync();
+        await using var control = await proxy.ControlAsync();
+        await using var primary = await proxy.ConnectAsync("primary_in");
+        await using var secondary = await proxy.ConnectAsync("secondary_in");
+
+        await primary.SendAsync(Udp(Guest, 53, Client, 3333, Ascii("yes")));
+        await secondary.SendAsync(Udp(Guest, 53, Client, 3333, Ascii("no!")));
+        JsonElement data = (await control.WaitEventAsync("COLO_DIVERGENCE")).GetProperty("data");
+
+        Assert.Equal(53, data.GetProperty("src-port").GetInt32());
+        Assert.True(data.TryGetProperty("stream-offset", out _));
+        Assert.Equal(0, data.GetProperty("datagram-index").GetInt64());
+        Assert.Matches("^[0-9a-f]*796573[0-9a-f]*$", data.GetProperty("primary-hex").GetString());
+        Assert.All(data.EnumerateObject(), p => Assert.Matches("^[a-z]+(-[a-z]+)*$", p.Name));
     }
 }

@@ -6,12 +6,14 @@ namespace Colo.Proxy.Tests.Endpoints;
 public class EndpointSpecTests
 {
     [Theory]
-    [InlineData("unix:/run/colo/p.sock", EndpointKind.Unix, "/run/colo/p.sock", "", 0, false)]
-    [InlineData("unix:/run/colo/p.sock,server", EndpointKind.Unix, "/run/colo/p.sock", "", 0, true)]
+    [InlineData("unix:/run/colo-proxy/p.sock", EndpointKind.Unix, "/run/colo-proxy/p.sock", "", 0, false)]
+    [InlineData("unix:/run/colo-proxy/p.sock,server", EndpointKind.Unix, "/run/colo-proxy/p.sock", "", 0, true)]
     [InlineData("tcp:127.0.0.1:9003", EndpointKind.Tcp, "", "127.0.0.1", 9003, false)]
     [InlineData("tcp:127.0.0.1:9003,server=on", EndpointKind.Tcp, "", "127.0.0.1", 9003, true)]
     [InlineData("tcp:[::1]:9003,server", EndpointKind.Tcp, "", "::1", 9003, true)]
     [InlineData("tcp:primary-host:9003", EndpointKind.Tcp, "", "primary-host", 9003, false)]
+    [InlineData("unix:/run/colo-proxy/p.sock,server=on,wait=off", EndpointKind.Unix, "/run/colo-proxy/p.sock", "", 0, true)]
+    [InlineData("tcp:127.0.0.1:9003,server,nowait", EndpointKind.Tcp, "", "127.0.0.1", 9003, true)]
     public void TryParse_Valid_Parses(string text, EndpointKind kind, string path, string host, int port, bool server)
     {
         Assert.True(EndpointSpec.TryParse(text, out EndpointSpec? spec, out _));
@@ -25,7 +27,8 @@ public class EndpointSpecTests
     [InlineData("unix:", "no path")]
     [InlineData("tcp:127.0.0.1", "tcp:HOST:PORT")]
     [InlineData("tcp:127.0.0.1:99999", "invalid port")]
-    [InlineData("unix:/x,wait=off", "unknown flag 'wait=off'")]
+    [InlineData("unix:/x,server=on,wait=on", "wait=on is not supported")]
+    [InlineData("unix:/x,reconnect=1", "unknown flag 'reconnect=1'")]
     public void TryParse_Invalid_SaysWhy(string text, string expected)
     {
         Assert.False(EndpointSpec.TryParse(text, out _, out string? error));

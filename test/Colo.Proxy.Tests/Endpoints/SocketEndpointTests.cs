@@ -23,6 +23,51 @@ public class SocketEndpointTests
     }
 
     [Fact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public async Task Bind_UnixServerWithSocketMode0660_GroupMayConnect()
+    {
+        string path = Path.Combine(ProxyHarness.NewDirectory(), "m.sock");
+        var options = new EndpointOptions { SocketMode = (UnixFileMode)0x1B0 };
+        var endpoint = new SocketEndpoint("primary_in", EndpointSpec.Parse($"unix:{path},server"), options, NullLogger.Instance);
+
+        endpoint.Bind();
+        UnixFileMode mode = File.GetUnixFileMode(path);
+        await endpoint.DisposeAsync();
+
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.GroupWrite, mode);
+    }
+
+    [Fact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public async Task Bind_UnixServerWithSocketGroup_SocketBelongsToTheGroup()
+    {
+        Assert.SkipUnless(Environment.UserName == "root", "giving a socket another group needs root; not run as " + Environment.UserName);
+        string path = Path.Combine(ProxyHarness.NewDirectory(), "g.sock");
+        var options = new EndpointOptions { SocketGroup = "nogroup" };
+        var endpoint = new SocketEndpoint("primary_in", EndpointSpec.Parse($"unix:{path},server"), options, NullLogger.Instance);
+
+        endpoint.Bind();
+        var stat = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("stat", ["-c", "%G", path]) { RedirectStandardOutput = true })!;
+        string group = (await stat.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken)).Trim();
+        await stat.WaitForExitAsync(TestContext.Current.CancellationToken);
+        await endpoint.DisposeAsync();
+
+        Assert.Equal("nogroup", group);
+    }
+
+    [Fact]
+    public void Bind_UnknownSocketGroup_ThrowsNamingIt()
+    {
+        string path = Path.Combine(ProxyHarness.NewDirectory(), "u.sock");
+        var options = new EndpointOptions { SocketGroup = "no-such-group-here" };
+        var endpoint = new SocketEndpoint("primary_in", EndpointSpec.Parse($"unix:{path},server"), options, NullLogger.Instance);
+
+        var ex = Assert.Throws<ArgumentException>(endpoint.Bind);
+
+        Assert.Contains("no group 'no-such-group-here'", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Bind_NonLoopbackTcpWithoutAllowRemote_Throws()
     {
         var endpoint = new SocketEndpoint("outdev", EndpointSpec.Parse("tcp:0.0.0.0:0,server"), new EndpointOptions(), NullLogger.Instance);

@@ -19,7 +19,7 @@ public class ServeProcessTests
         return path;
     }
 
-    private static Process Start(string arguments, StringBuilder stderr)
+    private static Process Start(string arguments, StringBuilder stderr, IReadOnlyDictionary<string, string>? environment = null)
     {
         var info = new ProcessStartInfo("dotnet", $"\"{CliPath()}\" {arguments}")
         {
@@ -27,6 +27,8 @@ public class ServeProcessTests
             RedirectStandardOutput = true,
             UseShellExecute = false,
         };
+        foreach ((string name, string value) in environment ?? new Dictionary<string, string>())
+            info.Environment[name] = value;
         var process = Process.Start(info)!;
         process.ErrorDataReceived += (_, e) =>
         {
@@ -158,5 +160,81 @@ public class ServeProcessTests
 
         Assert.Equal(2, process.ExitCode);
         Assert.Contains("unknown option 'primary_inn'", output.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Serve_QemuSpellingsOnCommandLine_ReadyToSystemdWithSettingsAndWarning()
+    {
+        string dir = ProxyHarness.NewDirectory();
+        string P(string name) => Path.Combine(dir, name);
+        using var notify = new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified);
+        notify.Bind(new UnixDomainSocketEndPoint(P("notify")));
+        var output = new StringBuilder();
+        using Process process = Start(
+            $"serve --primary_in unix:{P("p.sock")},server=on,wait=off --secondary_in unix:{P("s.sock")},server=on,wait=off " +
+            $"--outdev unix:{P("o.sock")},server=on,wait=off --control unix:{P("c.sock")} --compare_timeout 700",
+            output, new Dictionary<string, string> { ["NOTIFY_SOCKET"] = P("notify") });
+        try
+        {
+            byte[] datagram = new byte[256];
+            int length = await notify.ReceiveAsync(datagram, SocketFlags.None, TestContext.Current.CancellationToken)
+                .AsTask().WaitAsync(Wait.Timeout, TestContext.Current.CancellationToken);
+            await using var control = await ControlClient.ConnectAsync(new UnixDomainSocketEndPoint(P("c.sock")));
+            await control.ReturnAsync("quit");
+            await process.WaitForExitAsync(TestContext.Current.CancellationToken).WaitAsync(Wait.Timeout, TestContext.Current.CancellationToken);
+
+            string log = output.ToString();
+            Assert.StartsWith("READY=1\n", Encoding.UTF8.GetString(datagram, 0, length), StringComparison.Ordinal);
+            Assert.Equal(0, process.ExitCode);
+            Assert.Contains($"Settings: primary-in=unix:{P("p.sock")},server, ", log, StringComparison.Ordinal);
+            Assert.Contains("compare-timeout=700, ", log, StringComparison.Ordinal);
+            Assert.Contains("checkpoint channels: none", log, StringComparison.Ordinal);
+            Assert.Contains("NO CHECKPOINT CHANNEL", log, StringComparison.Ordinal);
+            Assert.Contains("control: client disconnected", log, StringComparison.Ordinal);
+            // Text lines carry UTC timestamps with their zone.
+            Assert.Matches(@"(?m)^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z info: ", log);
+        }
+        finally
+        {
+            if (!process.HasExited)
+                process.Kill();
+        }
+    }
+
+    [Fact]
+    public async Task Serve_LogFormatJson_EveryLineIsAnObjectWithPriorityAndUtcTimestamp()
+    {
+        string dir = ProxyHarness.NewDirectory();
+        string P(string name) => Path.Combine(dir, name);
+        var output = new StringBuilder();
+        using Process process = Start(
+            $"serve --primary-in unix:{P("p.sock")},server --secondary-in unix:{P("s.sock")},server " +
+            $"--outdev unix:{P("o.sock")},server --control unix:{P("c.sock")} --notify-dev unix:{P("n.sock")},server --log-format json",
+            output);
+        try
+        {
+            await Wait.UntilAsync(() => File.Exists(P("c.sock")) || process.HasExited, "the control socket");
+            await using var control = await ControlClient.ConnectAsync(new UnixDomainSocketEndPoint(P("c.sock")));
+            await control.ReturnAsync("quit");
+            await process.WaitForExitAsync(TestContext.Current.CancellationToken).WaitAsync(Wait.Timeout, TestContext.Current.CancellationToken);
+
+            string[] lines;
+            lock (output)
+                lines = output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            Assert.NotEmpty(lines);
+            foreach (string line in lines)
+            {
+                using var entry = System.Text.Json.JsonDocument.Parse(line);
+                Assert.EndsWith("Z", entry.RootElement.GetProperty("timestamp").GetString(), StringComparison.Ordinal);
+                Assert.InRange(entry.RootElement.GetProperty("priority").GetInt32(), 0, 7);
+            }
+            Assert.Contains(lines, l => l.Contains("\"checkpoint channels: xen-notify\"", StringComparison.Ordinal) || l.Contains("\"channels\":\"xen-notify\"", StringComparison.Ordinal));
+            Assert.DoesNotContain(lines, l => l.Contains("NO CHECKPOINT CHANNEL", StringComparison.Ordinal));
+        }
+        finally
+        {
+            if (!process.HasExited)
+                process.Kill();
+        }
     }
 }

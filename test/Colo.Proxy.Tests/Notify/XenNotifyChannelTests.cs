@@ -6,7 +6,10 @@ using Colo.Proxy.Endpoints;
 using Colo.Proxy.Framing;
 using Colo.Proxy.Notify;
 using Colo.Proxy.Tests.EndToEnd;
+using Colo.Proxy.Tests.Qemu;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Colo.Proxy.Tests.Notify;
 
@@ -26,10 +29,10 @@ public class XenNotifyChannelTests
         public void PeerChanged(string channel, bool connected) => Log.Enqueue(connected ? "connected" : "disconnected");
     }
 
-    private static async Task<(XenNotifyChannel Channel, Events Events, FramedPeer Xen)> StartAsync()
+    private static async Task<(XenNotifyChannel Channel, Events Events, FramedPeer Xen)> StartAsync(ILogger? logger = null, TimeProvider? time = null)
     {
         var endpoint = new SocketEndpoint("notify_dev", EndpointSpec.Parse("tcp:127.0.0.1:0,server"), new EndpointOptions(), NullLogger.Instance);
-        var channel = new XenNotifyChannel(endpoint, NullLogger.Instance);
+        var channel = new XenNotifyChannel(endpoint, logger ?? NullLogger.Instance, time);
         var events = new Events();
         await channel.StartAsync(events, CancellationToken.None);
         FramedPeer xen = await FramedPeer.ConnectAsync(channel.LocalEndPoint!);
@@ -78,6 +81,32 @@ public class XenNotifyChannelTests
 
             Assert.Equal("COLO_COMPARE_GET_XEN_INIT", Text(await xen.ReceiveAsync()));
             Assert.DoesNotContain("disconnected", events.Log);
+        }
+    }
+
+    [Fact]
+    public async Task UnsupportedInstructions_LoggedAtDebugOncePerMinute()
+    {
+        var logger = new TestOutputLogger();
+        var time = new FakeTimeProvider();
+        var (channel, _, xen) = await StartAsync(logger, time);
+        await using (channel)
+        await using (xen)
+        {
+            for (int i = 0; i < 5; i++)
+                await xen.SendAsync(TestFrames.Ascii("COLO_SOMETHING_NEW"));
+            // A known instruction after them: once answered, the unknown ones before it were handled.
+            await xen.SendAsync(TestFrames.Ascii("COLO_USERSPACE_PROXY_INIT"));
+            await xen.ReceiveAsync();
+            time.Advance(TimeSpan.FromMinutes(1));
+            await xen.SendAsync(TestFrames.Ascii("COLO_SOMETHING_NEW"));
+            await xen.SendAsync(TestFrames.Ascii("COLO_USERSPACE_PROXY_INIT"));
+            await xen.ReceiveAsync();
+
+            var unsupported = logger.Entries.Snapshot().Where(e => e.EventId == 3204).ToArray();
+            Assert.Equal(2, unsupported.Length);
+            Assert.All(unsupported, e => Assert.Equal(LogLevel.Debug, e.Level));
+            Assert.Contains("(4 more since the last line not logged)", unsupported[1].Message, StringComparison.Ordinal);
         }
     }
 

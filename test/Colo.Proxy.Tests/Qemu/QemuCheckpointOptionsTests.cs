@@ -5,7 +5,7 @@ namespace Colo.Proxy.Tests.Qemu;
 public class QemuCheckpointOptionsTests
 {
     [Theory]
-    [InlineData("unix:/run/colo/qmp-proxy.sock")]
+    [InlineData("unix:/run/colo-proxy/qmp-proxy.sock")]
     [InlineData("tcp:127.0.0.1:4445")]
     [InlineData("tcp:[::1]:4445")]
     [InlineData("tcp:primary-host:4445")]

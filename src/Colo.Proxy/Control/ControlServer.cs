@@ -24,7 +24,7 @@ internal sealed partial class ControlServer : IAsyncDisposable
     private readonly Lock _lock = new();
     private readonly List<ControlSession> _sessions = [];
     private Socket? _listener;
-    private bool _createdSocketFile;
+    private OwnedSocketFile? _socketFile;
 
     public ControlServer(EndpointSpec spec, ProxyHost host, EndpointOptions options, ILogger logger, TimeProvider time)
     {
@@ -45,8 +45,8 @@ internal sealed partial class ControlServer : IAsyncDisposable
     {
         if (_listener is not null)
             return;
-        _listener = SocketEndpoint.CreateListener(_spec, _options.AllowRemote, _logger, out _createdSocketFile);
-        LogListening(_logger, _spec.ToString());
+        _listener = SocketEndpoint.CreateListener(_spec, _options.AllowRemote, _logger, out _socketFile);
+        LogListening(_logger, SocketEndpoint.DescribeListener(_spec, _listener));
     }
 
     public async Task RunAsync(CancellationToken cancellationToken)
@@ -157,17 +157,7 @@ internal sealed partial class ControlServer : IAsyncDisposable
     {
         _listener?.Dispose();
         _listener = null;
-        if (_createdSocketFile)
-        {
-            try
-            {
-                File.Delete(_spec.Path);
-            }
-            catch (IOException)
-            {
-            }
-            _createdSocketFile = false;
-        }
+        SocketEndpoint.RemoveSocketFile(ref _socketFile, _logger);
         await Task.CompletedTask.ConfigureAwait(false);
     }
 }

@@ -9,6 +9,7 @@ namespace Colo.Packets.Capture;
 public abstract class CaptureWriter : IDisposable
 {
     private const int FileStreamBufferLength = 1 << 16;
+    private const UnixFileMode OwnerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite;
     private const string PcapngExtension = ".pcapng";
 
     private readonly Stream _stream;
@@ -32,6 +33,8 @@ public abstract class CaptureWriter : IDisposable
 
     /// <summary>
     /// Creates (or overwrites) a capture file: pcapng when the extension is <c>.pcapng</c> (any case), else classic pcap.
+    /// The file is readable and writable by its owner only (0600, whatever the umask; an existing file is narrowed to
+    /// it too): a capture holds the guests' traffic.
     /// </summary>
     public static CaptureWriter Create(string path, LinkType linkType = LinkType.Ethernet)
     {
@@ -39,10 +42,21 @@ public abstract class CaptureWriter : IDisposable
         CaptureFileFormat format = Path.GetExtension(path).Equals(PcapngExtension, StringComparison.OrdinalIgnoreCase)
             ? CaptureFileFormat.Pcapng
             : CaptureFileFormat.Pcap;
-        var stream = new FileStream(
-            path, FileMode.Create, FileAccess.Write, FileShare.Read, FileStreamBufferLength, FileOptions.SequentialScan);
+        var options = new FileStreamOptions
+        {
+            Mode = FileMode.Create,
+            Access = FileAccess.Write,
+            Share = FileShare.Read,
+            BufferSize = FileStreamBufferLength,
+            Options = FileOptions.SequentialScan,
+        };
+        if (!OperatingSystem.IsWindows())
+            options.UnixCreateMode = OwnerOnly;
+        var stream = new FileStream(path, options);
         try
         {
+            if (!OperatingSystem.IsWindows())
+                File.SetUnixFileMode(stream.SafeFileHandle, OwnerOnly);
             return Create(stream, format, linkType, leaveOpen: false);
         }
         catch

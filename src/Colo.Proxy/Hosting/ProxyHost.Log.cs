@@ -26,6 +26,12 @@ public sealed partial class ProxyHost
     [LoggerMessage(EventId = 1107, Level = LogLevel.Information, Message = "Stopped: primary received {Received}, released {Released}, queued {Queued}, dropped {Dropped}; accounting balanced: {Balanced}")]
     private static partial void LogStopped(ILogger logger, long received, long released, long queued, long dropped, bool balanced);
 
+    [LoggerMessage(EventId = 1108, Level = LogLevel.Error, Message = "{Endpoint}: vnet_hdr_len {VnetLength} from {Remote} cannot be a virtio-net header in a {FrameLength}-byte frame: the peer sends no vnet_hdr_len words, so vnet_hdr_support differs between ColoProxy (on) and its peer; closing the connection (set --vnet-hdr-support alike on both ends)")]
+    private static partial void LogVnetMismatch(ILogger logger, string endpoint, string remote, int vnetLength, int frameLength);
+
+    [LoggerMessage(EventId = 1109, Level = LogLevel.Error, Message = "{Endpoint}: the first frame from {Remote} began with a vnet_hdr_len-like word: the peer probably has vnet_hdr_support on and ColoProxy has it off (set --vnet-hdr-support alike on both ends)")]
+    private static partial void LogPeerSendsVnetWords(ILogger logger, string endpoint, string remote);
+
     // 2xxx comparison
     [LoggerMessage(EventId = 2101, Level = LogLevel.Warning, Message = "Divergence on {Flow}: {What} at stream offset {Offset} (seq {Sequence}); context (differing byte at index {Index}) primary {Primary} secondary {Secondary}")]
     private static partial void LogDivergence(ILogger logger, string flow, string what, long offset, string sequence, int index, string primary, string secondary);

@@ -212,6 +212,12 @@ public sealed partial class ProxyHost : ICheckpointEvents, IAsyncDisposable
                     Interlocked.Increment(ref stats.Oversize);
                     _metrics.Oversize(endpoint.Name);
                     LogOversize(_logger, endpoint.Name, connection.Remote, reader.OversizeLength, _options.MaxFrameLength);
+                    if (reader.FirstFrameLooksVnetFramed)
+                        LogPeerSendsVnetWords(_logger, endpoint.Name, connection.Remote);
+                    break;
+                case FrameReadResult.VnetMismatch:
+                    Interlocked.Increment(ref stats.VnetMismatch);
+                    LogVnetMismatch(_logger, endpoint.Name, connection.Remote, reader.ImplausibleVnet.VnetHeaderLength, reader.ImplausibleVnet.FrameLength);
                     break;
                 case FrameReadResult.ClosedMidFrame:
                     Interlocked.Increment(ref stats.ClosedMidFrame);

@@ -64,6 +64,7 @@ public sealed class FrameReader
 
             ReadOnlySequence<byte> buffer = result.Buffer;
             FrameReadResult? broken = null;
+            handler.OnReadStarted();
             try
             {
                 broken = ParseFrames(ref buffer, handler);
@@ -123,6 +124,7 @@ public sealed class FrameReader
 
                 int consumed = 0;
                 FrameReadResult? broken;
+                handler.OnReadStarted();
                 try
                 {
                     broken = ParseFrames(buffer.AsSpan(0, end), handler, ref consumed);
@@ -130,7 +132,7 @@ public sealed class FrameReader
                 finally
                 {
                     // Frames before a broken header in the same read are good: hand them on first. Always
-                    // called after OnFrame calls, so a handler may hold a lock from its first frame to here.
+                    // called after OnReadStarted, so a handler may hold a lock from there to here.
                     ValueTask completed = handler.OnReadCompletedAsync(cancellationToken);
                     if (completed.IsCompletedSuccessfully)
                         completed.GetAwaiter().GetResult();

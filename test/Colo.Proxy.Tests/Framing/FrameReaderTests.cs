@@ -18,6 +18,10 @@ public class FrameReaderTests
             Vnet.Add(vnetHeaderLength);
         }
 
+        public void OnReadStarted()
+        {
+        }
+
         public ValueTask OnReadCompletedAsync(CancellationToken cancellationToken)
         {
             Reads++;

@@ -12,13 +12,16 @@ namespace Colo.Cli;
 
 /// <summary>
 /// <c>colo-proxy serve</c>: the live comparator. Options carry QEMU's colo-compare property names. Exit 0 after a
-/// clean shutdown (SIGTERM/SIGINT or the control socket's quit), 2 on invalid options, 1 when it could not start.
+/// clean shutdown (SIGTERM/SIGINT or the control socket's quit), 2 on invalid options, 1 when it could not start, 3 after
+/// a shutdown that left released frames undelivered (no outdev peer took them within --shutdown-timeout; they are
+/// counted as dropped, reason undelivered, in the final accounting line).
 /// </summary>
 internal static class ServeCommand
 {
     public const int ExitOk = 0;
     public const int ExitFailed = 1;
     public const int ExitUsage = 2;
+    public const int ExitUndelivered = 3;
 
     public static Command Create()
     {
@@ -134,6 +137,6 @@ internal static class ServeCommand
                 return ExitFailed;
             }
         }
-        return ExitOk;
+        return host.LastCounters.Dropped(Colo.Compare.Side.Primary, Colo.Compare.DropReason.Undelivered) > 0 ? ExitUndelivered : ExitOk;
     }
 }

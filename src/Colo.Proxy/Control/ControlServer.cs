@@ -10,12 +10,17 @@ namespace Colo.Proxy.Control;
 
 /// <summary>
 /// The QMP-style control socket: several clients at once, each greeted, each negotiating capabilities before
-/// commands, each receiving events once negotiated.
+/// commands, each receiving events once negotiated. Who may keep a place is the <see cref="ControlClientTable"/>'s
+/// decision; this shell accepts, closes with an error message saying why, and looks at the clock once a second.
 /// </summary>
 internal sealed partial class ControlServer : IAsyncDisposable
 {
-    public const int MaxClients = 16;
+    private static readonly TimeSpan ExpiryScanInterval = TimeSpan.FromSeconds(1);
 
+    private readonly ControlLimits _limits;
+    private readonly ControlClientTable _table;
+    private readonly long _startTimestamp;
+    private long _nextSessionId;
     private readonly EndpointSpec _spec;
     private readonly ProxyHost _host;
     private readonly EndpointOptions _options;
@@ -26,8 +31,11 @@ internal sealed partial class ControlServer : IAsyncDisposable
     private Socket? _listener;
     private OwnedSocketFile? _socketFile;
 
-    public ControlServer(EndpointSpec spec, ProxyHost host, EndpointOptions options, ILogger logger, TimeProvider time)
+    public ControlServer(EndpointSpec spec, ProxyHost host, EndpointOptions options, ILogger logger, TimeProvider time, ControlLimits? limits = null)
     {
+        _limits = limits ?? new ControlLimits();
+        _table = new ControlClientTable(_limits);
+        _startTimestamp = time.GetTimestamp();
         _spec = spec;
         _host = host;
         _options = options;
@@ -53,6 +61,7 @@ internal sealed partial class ControlServer : IAsyncDisposable
     {
         Bind();
         var running = new List<Task>();
+        using ITimer expiry = _time.CreateTimer(static state => ((ControlServer)state!).CloseExpired(), this, ExpiryScanInterval, ExpiryScanInterval);
         try
         {
             while (!cancellationToken.IsCancellationRequested)
@@ -72,15 +81,17 @@ internal sealed partial class ControlServer : IAsyncDisposable
                 }
 
                 running.RemoveAll(t => t.IsCompleted);
-                if (running.Count >= MaxClients)
-                {
-                    LogTooManyClients(_logger, MaxClients);
-                    socket.Dispose();
-                    continue;
-                }
-                var session = new ControlSession(this, socket);
+                var session = new ControlSession(this, socket, ++_nextSessionId);
                 lock (_lock)
+                {
+                    // Never refused: at the limit the newcomer takes the place of the most idle client.
+                    if (_table.Admit(session.Id, Elapsed()) is { } evicted && Find(evicted) is { } old)
+                    {
+                        LogClientEvicted(_logger, _limits.MaxClients);
+                        old.Close($"Closed: {_limits.MaxClients} control clients is the limit and a new one connected; this one was idle longest");
+                    }
                     _sessions.Add(session);
+                }
                 running.Add(RunSessionAsync(session, cancellationToken));
             }
         }
@@ -101,7 +112,7 @@ internal sealed partial class ControlServer : IAsyncDisposable
         {
             await session.RunAsync(cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
+        catch (Exception ex) when (ex is IOException or SocketException or OperationCanceledException or ObjectDisposedException or System.Threading.Channels.ChannelClosedException)
         {
         }
         catch (Exception ex)
@@ -111,8 +122,45 @@ internal sealed partial class ControlServer : IAsyncDisposable
         finally
         {
             lock (_lock)
+            {
                 _sessions.Remove(session);
+                _table.Remove(session.Id);
+            }
             await session.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    private TimeSpan Elapsed() => _time.GetElapsedTime(_startTimestamp);
+
+    private ControlSession? Find(long id) => _sessions.Find(s => s.Id == id);
+
+    /// <summary>The session completed capabilities negotiation (its thread).</summary>
+    internal void OnNegotiated(ControlSession session)
+    {
+        lock (_lock)
+            _table.Negotiated(session.Id, Elapsed());
+    }
+
+    /// <summary>The session received a complete command (its thread).</summary>
+    internal void OnCommand(ControlSession session)
+    {
+        lock (_lock)
+            _table.CommandReceived(session.Id, Elapsed());
+    }
+
+    private void CloseExpired()
+    {
+        lock (_lock)
+        {
+            foreach ((long id, ControlClientTable.CloseReason reason) in _table.TakeExpired(Elapsed()))
+            {
+                if (Find(id) is not { } session)
+                    continue;
+                LogClientTimedOut(_logger, reason == ControlClientTable.CloseReason.Idle ? "idle" : "not_negotiated");
+                session.Close(reason == ControlClientTable.CloseReason.Idle
+                    ? $"Closed: no command for {_limits.IdleTimeout.TotalSeconds:0} s (send one now and then, e.g. query-status, to stay connected)"
+                    : $"Closed: capabilities were not negotiated within {_limits.NegotiationTimeout.TotalSeconds:0} s (send {{\"execute\": \"qmp_capabilities\"}} first)");
+            }
         }
     }
 

@@ -27,9 +27,11 @@ internal sealed class ControlSession : IAsyncDisposable
         FullMode = BoundedChannelFullMode.Wait,
     });
     private volatile bool _negotiated;
+    private volatile bool _closing;
 
-    public ControlSession(ControlServer server, Socket socket)
+    public ControlSession(ControlServer server, Socket socket, long id)
     {
+        Id = id;
         _server = server;
         _socket = socket;
         _stream = new NetworkStream(socket, ownsSocket: true);
@@ -45,6 +47,24 @@ internal sealed class ControlSession : IAsyncDisposable
         catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
         {
         }
+    }
+
+    public long Id { get; }
+
+    /// <summary>
+    /// Ends the session with an error message that says why (the client sees it, then end of file), not a bare close.
+    /// A client too slow to take even that is cut off at once.
+    /// </summary>
+    public void Close(string message)
+    {
+        _closing = true;
+        if (!_outgoing.Writer.TryWrite(ControlCommands.Error(null, ControlException.GenericError, message)))
+        {
+            Abort();
+            return;
+        }
+        // The write loop sends what is queued, then shuts the socket down, which ends the read loop.
+        _outgoing.Writer.TryComplete();
     }
 
     public void SendEvent(byte[] message)
@@ -80,6 +100,9 @@ internal sealed class ControlSession : IAsyncDisposable
             {
                 while (!quit && TryReadMessage(ref buffer, out ReadOnlySequence<byte> message, out bool garbage))
                 {
+                    if (_closing)
+                        return;
+                    _server.OnCommand(this);
                     byte[] reply;
                     if (garbage)
                     {
@@ -144,6 +167,7 @@ internal sealed class ControlSession : IAsyncDisposable
                         "Expecting capabilities negotiation with 'qmp_capabilities'"), false);
                 }
                 _negotiated = true;
+                _server.OnNegotiated(this);
                 return (ControlCommands.Success(id, static _ => { }), false);
             }
             if (command == "qmp_capabilities")
@@ -265,6 +289,8 @@ internal sealed class ControlSession : IAsyncDisposable
         {
             await foreach (byte[] message in _outgoing.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
                 await _stream.WriteAsync(message, cancellationToken).ConfigureAwait(false);
+            if (_closing)
+                Abort();
         }
         catch (Exception ex) when (ex is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
         {

@@ -71,7 +71,7 @@ public sealed partial class ProxyHost : ICheckpointEvents, IAsyncDisposable
         if (checkpointChannels is not null)
             _channels.AddRange(checkpointChannels);
         if (options.Control is { } control)
-            _control = new ControlServer(control, this, options.Endpoints, loggerFactory.CreateLogger("Colo.Proxy.Control"), _time);
+            _control = new ControlServer(control, this, options.Endpoints, loggerFactory.CreateLogger("Colo.Proxy.Control"), _time, options.ControlLimits);
         if (options.Metrics is { } metricsEndpoint)
             _prometheus = new PrometheusEndpoint(metricsEndpoint, this, options.Endpoints.AllowRemote);
         _checkpoints = new CheckpointDispatcher(new CheckpointCoordinator(options.Compare.ExpiredScanCycle), _channels, _metrics, _logger, Now, _control);

@@ -31,6 +31,7 @@ public sealed partial class CompareEngine
             SecondaryContext = secondary,
             ContextOffset = before.Length,
             Time = now,
+            RecentFrames = Recent(flow),
         };
         Diverge(flow, divergence, now);
     }
@@ -73,6 +74,7 @@ public sealed partial class CompareEngine
             SecondaryContext = secondary[from..Math.Min(secondary.Length, at + ContextBytes)].ToArray(),
             ContextOffset = at - from,
             Time = now,
+            RecentFrames = Recent(flow),
         };
         Diverge(flow, divergence, now);
     }

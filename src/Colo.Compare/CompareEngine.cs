@@ -20,6 +20,7 @@ public sealed partial class CompareEngine
     private readonly EngineMemory _memory;
     private readonly List<PassthroughRule> _passthrough = [];
     private readonly long _maxStreamWindow;
+    private readonly FlightRecorder _recorder;
     private FlowChain _active = new(FlowList.Active);
     private FlowChain _idle = new(FlowList.Idle);
     // Frames put back together for release, or stored across a chunk boundary (frames above 16 KiB).
@@ -42,6 +43,7 @@ public sealed partial class CompareEngine
         _memory = new EngineMemory(options.MaxBufferedBytes);
         // A single stream buffer never spans more than the memory cap (and a ring is indexed by int).
         _maxStreamWindow = Math.Min(options.MaxBufferedBytes, 1L << 30);
+        _recorder = new FlightRecorder(options.RecorderBytesPerFlow, options.RecorderBudgetBytes);
     }
 
     public EngineCounters Counters { get; } = new();
@@ -57,10 +59,16 @@ public sealed partial class CompareEngine
     public long StorageAllocations => _memory.Chunks.Allocated + _memory.ChunkSlots.Allocated
         + _memory.PendingFrames.Allocated + _memory.SecondaryRecords.Allocated;
 
+    /// <summary>Bytes the flight recorder's rings hold (allocated once, within its budget).</summary>
+    public long RecorderBytes => _recorder.AllocatedBytes;
+
     /// <summary>True after <see cref="Failover"/>: primary frames are forwarded uncompared.</summary>
     public bool InFailover => _failover;
 
     public IReadOnlyList<PassthroughRule> PassthroughRules => _passthrough;
+
+    /// <summary>Sees every frame taken, before comparison (null: none; set before the first frame).</summary>
+    public IFrameTap? Tap { get; set; }
 
     /// <summary>
     /// Takes one frame from <paramref name="side"/>. <paramref name="frame"/> is only read during the call; a primary
@@ -68,6 +76,7 @@ public sealed partial class CompareEngine
     /// </summary>
     public void Ingest(Side side, ReadOnlySpan<byte> frame, int vnetHeaderLength, TimeSpan now)
     {
+        Tap?.Ingested(side, frame, vnetHeaderLength, now);
         if (side == Side.Primary)
         {
             Counters.PrimaryReceived++;
@@ -115,6 +124,7 @@ public sealed partial class CompareEngine
 
         Flow flow = GetOrCreateFlow(FlowKey.From(frame, info), now);
         Touch(flow, now);
+        Record(flow, side, frame[vnetHeaderLength..], now);
         if (flow.State == FlowState.Passthrough)
         {
             ForwardOrDrop(side, frame, vnetHeaderLength, flow.Key, now, ReleaseReason.Passthrough, DropReason.Passthrough);
@@ -138,6 +148,7 @@ public sealed partial class CompareEngine
     {
         Flow flow = GetOrCreateFlow(FlowKey.FromNonIp(frame, info), now);
         Touch(flow, now);
+        Record(flow, side, frame[vnetHeaderLength..], now);
         if (flow.State == FlowState.Passthrough)
         {
             ForwardOrDrop(side, frame, vnetHeaderLength, flow.Key, now, ReleaseReason.Passthrough, DropReason.Passthrough);
@@ -251,7 +262,52 @@ public sealed partial class CompareEngine
         }
         flow.PrimaryStore.Clear();
         flow.SecondaryStore.Clear();
+        _recorder.Return(flow);
         _flows.Remove(flow.Key);
+    }
+
+    /// <summary>
+    /// The flight recorder's frames of a flow, both sides, in arrival order (empty when the recorder is off or the
+    /// flow is unknown). For a sink that wants to keep a timeout's context; allocates.
+    /// </summary>
+    public IReadOnlyList<RecordedFrame> RecentFrames(FlowKey key) =>
+        _flows.TryGetValue(key, out Flow? flow) ? Recent(flow) : [];
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void Record(Flow flow, Side side, ReadOnlySpan<byte> frame, TimeSpan now)
+    {
+        if (!_recorder.Enabled)
+            return;
+        if (flow.PrimaryRecord is null && !TakeRecorderRings(flow))
+            return;
+        _ = (side == Side.Primary ? flow.PrimaryRecord : flow.SecondaryRecord)!.Append(frame, now);
+    }
+
+    private bool TakeRecorderRings(Flow flow)
+    {
+        // The idle list's head is the least recently active flow (never this one: it was just touched).
+        Flow? donor = _idle.Head == flow ? null : _idle.Head;
+        if (_recorder.TryTake(donor, out FrameRing primary, out FrameRing secondary))
+        {
+            flow.PrimaryRecord = primary;
+            flow.SecondaryRecord = secondary;
+            return true;
+        }
+        if (!flow.RecorderRefused)
+        {
+            flow.RecorderRefused = true;
+            Counters.FlowsNotRecorded++;
+        }
+        return false;
+    }
+
+    private static List<RecordedFrame> Recent(Flow flow)
+    {
+        var frames = new List<RecordedFrame>();
+        flow.PrimaryRecord?.CopyTo(frames, Side.Primary);
+        flow.SecondaryRecord?.CopyTo(frames, Side.Secondary);
+        // Stable: frames of one side that arrived at the same time keep their order.
+        return [.. frames.OrderBy(f => f.Time)];
     }
 
     private void Trigger(CheckpointReason reason, FlowKey flow, bool hasFlow, Side side, TimeSpan waited, TimeSpan now)

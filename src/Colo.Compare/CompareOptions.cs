@@ -41,6 +41,16 @@ public sealed class CompareOptions
     /// </summary>
     public bool CompareHousekeeping { get; set; }
 
+    /// <summary>
+    /// Flight recorder: bytes of recent frames kept per flow (half per side), so that a divergence or a timeout can be
+    /// written out as a capture pair (<see cref="Divergence.RecentFrames"/>, <see cref="CompareEngine.RecentFrames"/>).
+    /// 0 turns it off (the default of the engine; <c>serve</c> turns it on).
+    /// </summary>
+    public int RecorderBytesPerFlow { get; set; }
+
+    /// <summary>Flight recorder: bytes for all flows' recent frames together (beyond <see cref="MaxBufferedBytes"/>).</summary>
+    public long RecorderBudgetBytes { get; set; }
+
     /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> naming the option when a value is unusable.</summary>
     public void Validate()
     {
@@ -54,5 +64,9 @@ public sealed class CompareOptions
             throw new ArgumentOutOfRangeException(nameof(MaxFlows), MaxFlows, "max flows must be at least 1.");
         if (MaxBufferedBytes < 64 * 1024)
             throw new ArgumentOutOfRangeException(nameof(MaxBufferedBytes), MaxBufferedBytes, "max buffered bytes must be at least 64 KiB.");
+        if (RecorderBytesPerFlow < 0 || RecorderBytesPerFlow > 64 * 1024 * 1024)
+            throw new ArgumentOutOfRangeException(nameof(RecorderBytesPerFlow), RecorderBytesPerFlow, "recorder bytes per flow must be 0 (off) .. 64 MiB.");
+        if (RecorderBudgetBytes < 0)
+            throw new ArgumentOutOfRangeException(nameof(RecorderBudgetBytes), RecorderBudgetBytes, "recorder budget must not be negative.");
     }
 }

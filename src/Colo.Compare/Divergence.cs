@@ -40,6 +40,12 @@ public sealed class Divergence
     /// <summary>Index of the differing byte inside both contexts.</summary>
     public required int ContextOffset { get; init; }
 
+    /// <summary>
+    /// The flight recorder's frames of this flow up to and including the one that showed the difference, both sides,
+    /// in arrival order (empty when the recorder is off).
+    /// </summary>
+    public IReadOnlyList<RecordedFrame> RecentFrames { get; init; } = [];
+
     /// <summary>Engine time when found.</summary>
     public required TimeSpan Time { get; init; }
 

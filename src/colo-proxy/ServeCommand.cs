@@ -58,6 +58,14 @@ internal static class ServeCommand
         Add("qemu-checkpoint-delay", "x-checkpoint-delay (ms) written to force a checkpoint (default: keep QEMU's).", "MS");
         Add("qemu-trust-resume", "on/off: treat every STOP/RESUME as a checkpoint even without MIGRATION_PASS events (default off).", "on|off");
         Add("qemu-checkpoint-timeout", "Milliseconds a QEMU checkpoint may take before it is reported as hung (default 10000).", "MS");
+        Add("record-per-flow", "Flight recorder: bytes of recent frames kept per flow, half per side; 0 turns it off (default 65536).", "BYTES");
+        Add("record-budget", "Flight recorder: bytes for all flows' recent frames, beyond the engine's memory cap (default 16777216).", "BYTES");
+        Add("record-dir", "Directory for the capture pair + JSON written on each divergence (default $STATE_DIRECTORY/records or ~/.local/state/colo-proxy/records).", "DIR");
+        Add("record-keep", "Recorded sets kept in --record-dir; older ones are deleted (default 100).", "N");
+        Add("record-timeouts", "on/off: also record a flow when a timeout checkpoint is requested for it (default off).", "on|off");
+        Add("capture", "Debugging: write every frame of both inputs and of outdev into rotated pcapng files in DIR (costs throughput).", "DIR");
+        Add("capture-file-size", "--capture: bytes per file before the next one starts (default 67108864).", "BYTES");
+        Add("capture-files", "--capture: files kept per stream (primary, secondary, outdev); older ones are deleted (default 8).", "N");
         var config = new Option<string?>("--config") { Description = "JSON file with the same option names (\"primary-in\" or \"primary_in\"); the command line wins.", HelpName = "FILE" };
         command.Options.Add(config);
 

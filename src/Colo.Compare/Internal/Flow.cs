@@ -31,6 +31,11 @@ internal sealed class Flow
 
     public TimeSpan LastActivity;
 
+    // Flight recorder: this flow's most recent frames of each side (null when off or the budget is spent).
+    public FrameRing? PrimaryRecord;
+    public FrameRing? SecondaryRecord;
+    public bool RecorderRefused;
+
     /// <summary>TCP comparison state; null until the first TCP segment (and always for other protocols).</summary>
     public TcpStream? Tcp;
 

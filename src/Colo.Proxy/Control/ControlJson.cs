@@ -44,6 +44,17 @@ internal static class ControlJson
         writer.WriteNumber("context-offset", divergence.ContextOffset);
     }
 
+    public static void WriteRecordedFiles(Utf8JsonWriter writer, Recording.RecordedFiles files)
+    {
+        writer.WriteString("kind", files.Kind);
+        writer.WriteString("flow", files.Flow);
+        writer.WriteString("primary-file", files.Primary);
+        writer.WriteString("secondary-file", files.Secondary);
+        writer.WriteString("report-file", files.Report);
+        writer.WriteNumber("primary-frames", files.PrimaryFrames);
+        writer.WriteNumber("secondary-frames", files.SecondaryFrames);
+    }
+
     public static void WriteCheckpointRequest(Utf8JsonWriter writer, CheckpointRequest request)
     {
         writer.WriteString("reason", ColoMetrics.Tag(request.Reason));

@@ -67,6 +67,8 @@ public sealed partial class ProxyHost
     {
         foreach (ICheckpointChannel channel in _channels)
             await channel.DisposeAsync().ConfigureAwait(false);
+        await StopRecordsAsync().ConfigureAwait(false);
+        _capture?.Dispose();
         if (_control is not null)
             await _control.DisposeAsync().ConfigureAwait(false);
         if (_prometheus is not null)

@@ -21,6 +21,7 @@ namespace Colo.Proxy.Hosting;
 public sealed partial class ProxyHost : ICheckpointEvents, IAsyncDisposable
 {
     private readonly ProxyOptions _options;
+    private readonly ILoggerFactory _loggerFactory;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly long _startTimestamp;
@@ -57,6 +58,7 @@ public sealed partial class ProxyHost : ICheckpointEvents, IAsyncDisposable
         options.Compare.Validate();
 
         _options = options;
+        _loggerFactory = loggerFactory;
         _logger = loggerFactory.CreateLogger("Colo.Proxy");
         _time = timeProvider ?? TimeProvider.System;
         _startTimestamp = _time.GetTimestamp();
@@ -77,13 +79,16 @@ public sealed partial class ProxyHost : ICheckpointEvents, IAsyncDisposable
         _checkpoints = new CheckpointDispatcher(new CheckpointCoordinator(options.Compare.ExpiredScanCycle), _channels, _metrics, _logger, Now, _control);
 
         _output = new OutputBuffer(options.OutputBufferBytes, options.VnetHdrSupport, loggerFactory.CreateLogger("Colo.Proxy.Output"));
+        _capture = StartCapture(options.Capture);
         TimeSpan tick = TickInterval(options.Compare);
         ILogger engineLogger = loggerFactory.CreateLogger("Colo.Proxy.Engine");
         var workers = new EngineWorker[options.Workers];
         var engines = new CompareEngine[options.Workers];
         for (int i = 0; i < workers.Length; i++)
         {
-            engines[i] = new CompareEngine(options.Compare, new ShardSink(_checkpoints, OnDiverged, _output, _metrics, Now));
+            var sink = new ShardSink(_checkpoints, this, _output, _metrics, Now) { Capture = _capture };
+            engines[i] = new CompareEngine(options.Compare, sink) { Tap = _capture };
+            sink.Engine = engines[i];
             workers[i] = new EngineWorker(i, engines[i], Now, _output, tick, engineLogger, readsInPlace: options.Workers == 1);
         }
         _shards = new EngineShards(workers, engines, _output);
@@ -97,6 +102,7 @@ public sealed partial class ProxyHost : ICheckpointEvents, IAsyncDisposable
         foreach (SocketEndpoint endpoint in _dataEndpoints)
             endpoint.PeerChanged += (e, connected) => OnPeerChanged(e.Name, connected);
 
+        StartRecords(options.Records);
         _metrics.Observe(_shards.ReadCountersUnsynchronized, () => Peers(), () => _output.BufferedBytes);
     }
 
@@ -223,13 +229,14 @@ public sealed partial class ProxyHost : ICheckpointEvents, IAsyncDisposable
     };
 
     // Engine threads.
-    private void OnDiverged(Divergence divergence)
+    internal void OnDiverged(Divergence divergence)
     {
         _metrics.Diverged(divergence.Kind);
         LogDivergence(_logger, divergence.Flow.ToString(), divergence.Describe(), divergence.StreamOffset,
             divergence.Sequence is { } seq ? seq.ToString(System.Globalization.CultureInfo.InvariantCulture) : "-",
             divergence.ContextOffset, Convert.ToHexString(divergence.PrimaryContext), Convert.ToHexString(divergence.SecondaryContext));
         _control?.PublishEvent("COLO_DIVERGENCE", divergence, static (w, d) => ControlJson.WriteDivergence(w, d));
+        RecordDivergence(divergence);
     }
 
     // ---- ICheckpointEvents (channel tasks) ----

@@ -44,6 +44,12 @@ public sealed class ProxyOptions
     /// <summary>Control clients: how many at once, and the negotiation and idle timeouts.</summary>
     public ControlLimits ControlLimits { get; set; } = new();
 
+    /// <summary>Where the flight recorder's capture pairs go (the engine's share: <see cref="CompareOptions.RecorderBytesPerFlow"/>).</summary>
+    public Recording.FlightRecordOptions Records { get; set; } = new();
+
+    /// <summary><c>--capture</c>: every frame of both inputs and outdev into rotated pcapng files.</summary>
+    public Recording.TrafficCaptureOptions Capture { get; set; } = new();
+
     /// <summary>How long shutdown waits for outdev to take the released frames.</summary>
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(10);
 

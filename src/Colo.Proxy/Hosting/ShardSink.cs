@@ -3,8 +3,11 @@ using Colo.Proxy.Metrics;
 
 namespace Colo.Proxy.Hosting;
 
-/// <summary>One engine shard's decisions: released frames to the output buffer (waiting for room), triggers and divergences to the host.</summary>
-internal sealed class ShardSink(CheckpointDispatcher checkpoints, Action<Divergence> diverged, OutputBuffer output, ColoMetrics metrics, Func<TimeSpan> clock) : ICompareSink
+/// <summary>
+/// One engine shard's decisions: released frames to the output buffer (waiting for room), triggers to the checkpoint
+/// dispatcher, divergences and recordings to the host (none in tests that drive a shard alone).
+/// </summary>
+internal sealed class ShardSink(CheckpointDispatcher checkpoints, ProxyHost? host, OutputBuffer output, ColoMetrics metrics, Func<TimeSpan> clock) : ICompareSink
 {
     public void Release(ReadOnlySpan<byte> frame, in ReleaseInfo info)
     {
@@ -13,11 +16,23 @@ internal sealed class ShardSink(CheckpointDispatcher checkpoints, Action<Diverge
         // shard's inputs pause with it; nothing is reordered or lost.
         output.WaitForSpace(CancellationToken.None);
         output.Write(frame, info.VnetHeaderLength);
+        Capture?.Released(frame, info.VnetHeaderLength, clock());
         if (metrics.ReleaseLatencyEnabled)
             metrics.ReleaseLatency(clock() - info.ArrivalTime);
     }
 
-    public void CheckpointTriggered(in CheckpointTrigger trigger) => checkpoints.OnTriggered(trigger);
+    /// <summary>The engine this sink serves (set right after the engine is built).</summary>
+    public CompareEngine? Engine { get; set; }
 
-    public void Diverged(Divergence divergence) => diverged(divergence);
+    /// <summary><c>--capture</c>: released frames are written to its outdev stream.</summary>
+    public Recording.TrafficCapture? Capture { get; set; }
+
+    public void CheckpointTriggered(in CheckpointTrigger trigger)
+    {
+        checkpoints.OnTriggered(trigger);
+        if (host is not null && Engine is { } engine)
+            host.RecordTrigger(trigger, engine);
+    }
+
+    public void Diverged(Divergence divergence) => host?.OnDiverged(divergence);
 }

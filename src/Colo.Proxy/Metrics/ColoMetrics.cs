@@ -18,6 +18,7 @@ public sealed class ColoMetrics
     private readonly Counter<long> _checkpointsCompleted;
     private readonly Counter<long> _divergences;
     private readonly Counter<long> _oversize;
+    private readonly Counter<long> _records;
     private readonly Counter<long> _peerEvents;
     private readonly Histogram<double> _releaseLatency;
     private Func<EngineCounters>? _counters;
@@ -31,6 +32,7 @@ public sealed class ColoMetrics
         _checkpointsRequested = meter.CreateCounter<long>("colo.checkpoints.requested", "{request}", "Checkpoint requests sent (coalesced)");
         _checkpointsCompleted = meter.CreateCounter<long>("colo.checkpoints.completed", "{checkpoint}", "Checkpoints completed");
         _divergences = meter.CreateCounter<long>("colo.divergences", "{divergence}", "Flows whose replicas' output differed");
+        _records = meter.CreateCounter<long>("colo.records", "{record}", "Flight-recorder capture pairs written (divergences, timeouts)");
         _oversize = meter.CreateCounter<long>("colo.frames.oversize", "{frame}", "Length words beyond the maximum (connection closed)");
         _peerEvents = meter.CreateCounter<long>("colo.peer.changes", "{event}", "Peer connects and disconnects");
         _releaseLatency = meter.CreateHistogram<double>("colo.release.latency", "s", "Time from a primary frame's arrival to its release");
@@ -62,6 +64,19 @@ public sealed class ColoMetrics
 
     public void Diverged(DivergenceKind kind) =>
         _divergences.Add(1, new KeyValuePair<string, object?>("kind", ReasonNames.Of(kind)));
+
+    public void Recorded(string kind)
+    {
+        _records.Add(1, new KeyValuePair<string, object?>("kind", kind));
+        Interlocked.Increment(ref kind == "divergence" ? ref _recordedDivergences : ref _recordedTimeouts);
+    }
+
+    private long _recordedDivergences;
+    private long _recordedTimeouts;
+
+    public long RecordedDivergences => Interlocked.Read(ref _recordedDivergences);
+
+    public long RecordedTimeouts => Interlocked.Read(ref _recordedTimeouts);
 
     public void Oversize(string channel) =>
         _oversize.Add(1, new KeyValuePair<string, object?>("channel", channel));

@@ -71,6 +71,13 @@ internal sealed class PrometheusEndpoint : IAsyncDisposable
         Counter(text, "colo_checkpoints_requested_total", "Checkpoint requests sent (coalesced)", [("", _host.Coordinator.RequestsSent)]);
         Counter(text, "colo_checkpoints_completed_total", "Checkpoints completed", [("", _host.CheckpointsCompleted)]);
         Counter(text, "colo_divergences_total", "Divergences", [("", c.Divergences)]);
+        if (_host.Records is { } records)
+        {
+            Counter(text, "colo_records_total", "Flight-recorder capture pairs written",
+                [("kind=\"divergence\"", _host.RecordedDivergences), ("kind=\"timeout\"", _host.RecordedTimeouts)]);
+            Counter(text, "colo_records_dropped_total", "Flight records not written: writer behind or I/O error",
+                [("cause=\"behind\"", records.Dropped), ("cause=\"error\"", records.Failed)]);
+        }
         Gauge(text, "colo_frames_queued", "Frames queued in the engines",
             [("side=\"primary\"", c.PrimaryQueued), ("side=\"secondary\"", c.SecondaryQueued)]);
         Gauge(text, "colo_output_buffered_bytes", "Released bytes waiting for outdev", [("", _host.OutputBufferedBytes)]);

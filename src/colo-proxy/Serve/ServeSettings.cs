@@ -3,6 +3,7 @@ using System.Text.Json;
 using Colo.Proxy.Endpoints;
 using Colo.Proxy.Hosting;
 using Colo.Proxy.Qemu;
+using Colo.Proxy.Recording;
 using Microsoft.Extensions.Logging;
 
 namespace Colo.Cli.Serve;
@@ -19,6 +20,8 @@ internal sealed class ServeSettings
         "expired-scan-cycle", "max-queue-size", "vnet-hdr-support", "workers", "log-level", "reconnect-ms",
         "allow-remote", "max-frame-size", "output-buffer", "shutdown-timeout", "qemu-qmp", "qemu-checkpoint-delay",
         "qemu-trust-resume", "qemu-checkpoint-timeout", "compare-non-ip", "compare-housekeeping",
+        "record-per-flow", "record-budget", "record-dir", "record-keep", "record-timeouts",
+        "capture", "capture-file-size", "capture-files",
     ];
 
     private readonly Dictionary<string, string> _values = new(StringComparer.Ordinal);
@@ -116,6 +119,25 @@ internal sealed class ServeSettings
         options.Compare.MaxQueueSize = Int("max-queue-size", 1024);
         options.Compare.CompareNonIp = Bool("compare-non-ip", false);
         options.Compare.CompareHousekeeping = Bool("compare-housekeeping", false);
+        options.Compare.RecorderBytesPerFlow = Int("record-per-flow", 64 * 1024);
+        options.Compare.RecorderBudgetBytes = Long("record-budget", 16L * 1024 * 1024);
+        options.Records.Directory = options.Compare.RecorderBytesPerFlow > 0 ? Get("record-dir") ?? FlightRecordOptions.DefaultDirectory() : null;
+        options.Records.Keep = Int("record-keep", 100);
+        options.Records.RecordTimeouts = Bool("record-timeouts", false);
+        Errors.AddRange(options.Records.Validate());
+        options.Capture.Directory = Get("capture");
+        options.Capture.FileBytes = Long("capture-file-size", 64L * 1024 * 1024);
+        options.Capture.Files = Int("capture-files", 8);
+        if (options.Capture.Directory is not null)
+            Errors.AddRange(options.Capture.Validate());
+        try
+        {
+            options.Compare.Validate();
+        }
+        catch (ArgumentOutOfRangeException ex)
+        {
+            Errors.Add(ex.Message);
+        }
         options.Endpoints.ReconnectDelay = Milliseconds("reconnect-ms", 1000);
         options.Endpoints.AllowRemote = Bool("allow-remote", false);
         // The control socket is always a server: accept "unix:PATH" without ",server".

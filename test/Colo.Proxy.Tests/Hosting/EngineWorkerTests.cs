@@ -22,7 +22,7 @@ public sealed class EngineWorkerTests : IDisposable
     {
         _engine = new CompareEngine(new CompareOptions(), new ShardSink(
             new CheckpointDispatcher(new CheckpointCoordinator(TimeSpan.FromSeconds(1)), [], new Metrics.ColoMetrics(new Metrics.SimpleMeterFactory()), NullLogger.Instance, () => TimeSpan.Zero, null),
-            _ => { }, _output, new Metrics.ColoMetrics(new Metrics.SimpleMeterFactory()), () => TimeSpan.Zero));
+            null, _output, new Metrics.ColoMetrics(new Metrics.SimpleMeterFactory()), () => TimeSpan.Zero));
         _worker = new EngineWorker(0, _engine, () => TimeSpan.Zero, _output, Tick, NullLogger.Instance);
         _shards = new EngineShards([_worker], [_engine], _output);
     }

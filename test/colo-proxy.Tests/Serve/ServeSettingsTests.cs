@@ -32,6 +32,39 @@ public sealed class ServeSettingsTests : IDisposable
     }
 
     [Fact]
+    public void ToProxyOptions_FlightRecorder_OnByDefaultAtASmallSize_OffWithZero()
+    {
+        ProxyOptions defaults = Required().ToProxyOptions();
+        ServeSettings off = Required();
+        off.Set("record-per-flow", "0");
+        ServeSettings custom = Required();
+        custom.Set("record-dir", _temp);
+        custom.Set("record-keep", "7");
+        custom.Set("record-timeouts", "on");
+
+        Assert.Equal(64 * 1024, defaults.Compare.RecorderBytesPerFlow);
+        Assert.Equal(16L * 1024 * 1024, defaults.Compare.RecorderBudgetBytes);
+        Assert.EndsWith("records", defaults.Records.Directory, StringComparison.Ordinal);
+        Assert.Null(off.ToProxyOptions().Records.Directory);
+        ProxyOptions options = custom.ToProxyOptions();
+        Assert.Empty(custom.Errors);
+        Assert.Equal((_temp, 7, true), (options.Records.Directory, options.Records.Keep, options.Records.RecordTimeouts));
+    }
+
+    [Fact]
+    public void ToProxyOptions_FlightRecorderOutOfRange_SaysWhich()
+    {
+        ServeSettings settings = Required();
+        settings.Set("record-per-flow", "-1");
+        settings.Set("record-keep", "0");
+
+        _ = settings.ToProxyOptions();
+
+        Assert.Contains(settings.Errors, e => e.Contains("recorder bytes per flow", StringComparison.Ordinal));
+        Assert.Contains(settings.Errors, e => e.Contains("--record-keep", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void ToProxyOptions_CompareNonIpFromConfigWithQemuSpelling_TurnsComparisonOn()
     {
         string config = Path.Combine(_temp, "colo.json");

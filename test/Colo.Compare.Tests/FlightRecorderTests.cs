@@ -1,0 +1,132 @@
+using Colo.Compare.Tests.Support;
+using Colo.Packets.Frames;
+using static Colo.Compare.Tests.Support.TestFrames;
+
+namespace Colo.Compare.Tests;
+
+/// <summary>The flight recorder: each flow's recent frames of both sides, handed out with a divergence.</summary>
+public class FlightRecorderTests
+{
+    private static CompareOptions Recording(int perFlow = 64 * 1024, long budget = 1024 * 1024) =>
+        new() { RecorderBytesPerFlow = perFlow, RecorderBudgetBytes = budget };
+
+    [Fact]
+    public void Divergence_CarriesBothSidesFramesUpToTheOneThatDiffered_InArrivalOrder()
+    {
+        var h = new EngineHarness(Recording());
+        byte[] p1 = Tcp(1001, Ascii("GET / HTTP/1.0\r\n"));
+        byte[] s1 = Tcp(1001, Ascii("GET / HTTP/1.0\r\n"));
+        byte[] p2 = Tcp(1017, Ascii("Date: Mon 1\r\n"));
+        byte[] s2 = Tcp(1017, Ascii("Date: Mon 2\r\n"));
+        h.Primary(p1).Advance(TimeSpan.FromMilliseconds(1)).Secondary(s1).Advance(TimeSpan.FromMilliseconds(1))
+            .Primary(p2).Advance(TimeSpan.FromMilliseconds(1)).Secondary(s2);
+
+        Divergence d = Assert.Single(h.Sink.Divergences);
+        Assert.Equal(
+            [(Side.Primary, p1), (Side.Secondary, s1), (Side.Primary, p2), (Side.Secondary, s2)],
+            d.RecentFrames.Select(f => (f.Side, f.Frame)));
+        Assert.Equal([1, 2, 3], d.RecentFrames.Skip(1).Select(f => (int)f.Time.TotalMilliseconds));
+    }
+
+    [Fact]
+    public void Recorder_KeepsTheMostRecentFramesWithinItsSize_AndStripsTheVnetHeader()
+    {
+        // 4 KiB per flow: 2 KiB per side holds three 600-byte frames at most.
+        var h = new EngineHarness(Recording(perFlow: 4096));
+        var sent = new List<byte[]>();
+        for (int i = 0; i < 10; i++)
+        {
+            byte[] frame = Tcp((uint)(1001 + i * 546), new byte[546]);
+            sent.Add(frame);
+            h.Primary([.. new byte[10], .. frame], vnet: 10);
+        }
+
+        IReadOnlyList<RecordedFrame> kept = h.Engine.RecentFrames(Flow(sent[0]));
+        Assert.InRange(kept.Count, 2, 3);
+        Assert.Equal(sent.TakeLast(kept.Count), kept.Select(f => f.Frame));
+        Assert.All(kept, f => Assert.Equal(Side.Primary, f.Side));
+    }
+
+    [Fact]
+    public void Recorder_Off_KeepsNothingAndAllocatesNoRings()
+    {
+        var h = new EngineHarness();
+        h.Primary(Tcp(1001, Ascii("abcd"))).Secondary(Tcp(1001, Ascii("abce")));
+
+        Assert.Empty(Assert.Single(h.Sink.Divergences).RecentFrames);
+        Assert.Equal(0, h.Engine.RecorderBytes);
+    }
+
+    [Fact]
+    public void BudgetSpent_NewFlowTakesTheLeastRecentlyActiveFlowsRings_AndMemoryStaysWithinIt()
+    {
+        // Room for two flows (4 rings of 1 KiB).
+        var h = new EngineHarness(Recording(perFlow: 2048, budget: 4096));
+        byte[] a = Udp(Ascii("a"), sport: 1);
+        byte[] b = Udp(Ascii("b"), sport: 2);
+        byte[] c = Udp(Ascii("c"), sport: 3);
+        h.Primary(a).Secondary(a).Advance(TimeSpan.FromMilliseconds(1));
+        h.Primary(b).Secondary(b).Advance(TimeSpan.FromMilliseconds(1));
+        h.Primary(c).Secondary(c);
+
+        Assert.Empty(h.Engine.RecentFrames(Flow(a)));
+        Assert.Equal(2, h.Engine.RecentFrames(Flow(b)).Count);
+        Assert.Equal(2, h.Engine.RecentFrames(Flow(c)).Count);
+        Assert.Equal(4096, h.Engine.RecorderBytes);
+        Assert.Equal(0, h.Engine.Counters.FlowsNotRecorded);
+        h.AssertBalanced();
+    }
+
+    [Fact]
+    public void BudgetSpent_AndOnlyBusyFlows_NewFlowIsCountedAsNotRecorded()
+    {
+        var h = new EngineHarness(Recording(perFlow: 2048, budget: 2048));
+        byte[] a = Tcp(1001, Ascii("held"), sport: 1);
+        byte[] b = Tcp(1001, Ascii("held"), sport: 2);
+        h.Primary(a).Primary(b);   // both wait for the secondary: neither is idle
+
+        Assert.Single(h.Engine.RecentFrames(Flow(a)));
+        Assert.Empty(h.Engine.RecentFrames(Flow(b)));
+        Assert.Equal(1, h.Engine.Counters.FlowsNotRecorded);
+    }
+
+    [Fact]
+    public void RecordingFrames_AllocatesNothingPerFrame()
+    {
+        var sink = new CountingSink();
+        var engine = new CompareEngine(Recording(), sink);
+        byte[][] frames = [.. Enumerable.Range(0, 4000).Select(i => Tcp((uint)(1001 + i / 8 * 1448), new byte[1448], sport: (ushort)(1 + i % 8)))];
+        long fewest = long.MaxValue;
+        for (int window = 0; window < 4; window++)
+        {
+            // The first window warms up (rings, stores and the JIT); a real per-frame allocation shows in every one.
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = window * 1000; i < (window + 1) * 1000; i++)
+            {
+                engine.Ingest(Side.Primary, frames[i], 0, TimeSpan.Zero);
+                engine.Ingest(Side.Secondary, frames[i], 0, TimeSpan.Zero);
+            }
+            if (window > 0)
+                fewest = Math.Min(fewest, GC.GetAllocatedBytesForCurrentThread() - before);
+        }
+        Assert.Equal(0, fewest);
+        Assert.Equal(4000, sink.Released);
+    }
+
+    private sealed class CountingSink : ICompareSink
+    {
+        public long Released;
+
+        public void Release(ReadOnlySpan<byte> frame, in ReleaseInfo info) => Released++;
+
+        public void CheckpointTriggered(in CheckpointTrigger trigger) => throw new InvalidOperationException($"unexpected {trigger.Reason}");
+
+        public void Diverged(Divergence divergence) => throw new InvalidOperationException("unexpected divergence");
+    }
+
+    private static FlowKey Flow(byte[] frame)
+    {
+        Assert.Equal(ParseStatus.Ok, FrameParser.TryParse(frame, 0, out PacketInfo info));
+        return FlowKey.From(frame, info);
+    }
+}

@@ -38,4 +38,10 @@ public enum DropReason : byte
 
     /// <summary>Secondary: its TCP connection waits for a checkpoint to be compared again (see CheckpointReason.Resync).</summary>
     Resync,
+
+    /// <summary>
+    /// Primary: released, but no outdev peer received it (the proxy stopped while outdev was absent or not reading).
+    /// Counted by the host at shutdown (<see cref="EngineCounters.RecordUndelivered"/>), never by the engine.
+    /// </summary>
+    Undelivered,
 }

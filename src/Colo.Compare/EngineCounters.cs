@@ -46,6 +46,29 @@ public sealed class EngineCounters
         PrimaryReceived == PrimaryReleased + PrimaryQueued + PrimaryDropped
         && SecondaryReceived == SecondaryMatched + SecondaryQueued + SecondaryDropped;
 
+    /// <summary>
+    /// The host could not deliver the last <paramref name="frames"/> primary frames released: they move from released
+    /// to dropped as <see cref="DropReason.Undelivered"/>, so the accounting identity holds with what really left.
+    /// Frames leave in release order, so the undelivered ones are the last released: they are taken from the shutdown
+    /// release first, then from the other reasons, last declared first (a frame's reason is not kept past the engine).
+    /// </summary>
+    public void RecordUndelivered(long frames)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(frames);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(frames, PrimaryReleased);
+        PrimaryDroppedBy[(int)DropReason.Undelivered] += frames;
+        frames -= Take(ref ReleasedBy[(int)ReleaseReason.Shutdown], frames);
+        for (int reason = ReleasedBy.Length - 1; reason >= 0 && frames > 0; reason--)
+            frames -= Take(ref ReleasedBy[reason], frames);
+
+        static long Take(ref long count, long wanted)
+        {
+            long taken = Math.Min(count, wanted);
+            count -= taken;
+            return taken;
+        }
+    }
+
     /// <summary>A copy for other threads and reports.</summary>
     public EngineCounters Snapshot()
     {

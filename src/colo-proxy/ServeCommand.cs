@@ -14,13 +14,16 @@ namespace Colo.Cli;
 /// <summary>
 /// <c>colo-proxy serve</c>: the live comparator. The options are <see cref="ServeOptionTable"/>'s, each accepted in
 /// the dashed spelling and in QEMU's (<c>--primary-in</c>, <c>--primary_in</c>). Exit 0 after a clean shutdown
-/// (SIGTERM/SIGINT or the control socket's quit), 2 on invalid options, 1 when it could not start.
+/// (SIGTERM/SIGINT or the control socket's quit), 2 on invalid options, 1 when it could not start, 3 after a shutdown
+/// that left released frames undelivered (no outdev peer took them within --shutdown-timeout; they are counted as
+/// dropped, reason undelivered, in the final accounting line).
 /// </summary>
 internal static class ServeCommand
 {
     public const int ExitOk = 0;
     public const int ExitFailed = 1;
     public const int ExitUsage = 2;
+    public const int ExitUndelivered = 3;
 
     public static Command Create()
     {
@@ -119,7 +122,7 @@ internal static class ServeCommand
             systemd.Notify("STOPPING=1\nSTATUS=releasing queued frames to outdev\n");
             await host.StopAsync().ConfigureAwait(false);
         }
-        return ExitOk;
+        return host.LastCounters.Dropped(Colo.Compare.Side.Primary, Colo.Compare.DropReason.Undelivered) > 0 ? ExitUndelivered : ExitOk;
     }
 
     private static ILoggerFactory CreateLoggerFactory(ServeConfiguration configuration) => LoggerFactory.Create(builder =>

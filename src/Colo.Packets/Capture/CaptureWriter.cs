@@ -9,8 +9,8 @@ namespace Colo.Packets.Capture;
 public abstract class CaptureWriter : IDisposable
 {
     private const int FileStreamBufferLength = 1 << 16;
-    private const string PcapngExtension = ".pcapng";
     private const UnixFileMode OwnerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+    private const string PcapngExtension = ".pcapng";
 
     private readonly Stream _stream;
     private readonly bool _leaveOpen;

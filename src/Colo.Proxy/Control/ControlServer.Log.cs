@@ -7,8 +7,11 @@ internal sealed partial class ControlServer
     [LoggerMessage(EventId = 1301, Level = LogLevel.Information, Message = "control: listening on {Address}")]
     private static partial void LogListening(ILogger logger, string address);
 
-    [LoggerMessage(EventId = 1302, Level = LogLevel.Warning, Message = "control: refused a client; {Max} are connected already")]
-    private static partial void LogTooManyClients(ILogger logger, int max);
+    [LoggerMessage(EventId = 1302, Level = LogLevel.Warning, Message = "control: {Max} clients were connected; closed the one idle longest to let a new one in")]
+    private static partial void LogClientEvicted(ILogger logger, int max);
+
+    [LoggerMessage(EventId = 1307, Level = LogLevel.Information, Message = "control: closed a client ({Reason})")]
+    private static partial void LogClientTimedOut(ILogger logger, string reason);
 
     [LoggerMessage(EventId = 1303, Level = LogLevel.Error, Message = "control: a session failed")]
     private static partial void LogSessionFailed(ILogger logger, Exception exception);

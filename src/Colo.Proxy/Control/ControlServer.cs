@@ -10,15 +10,20 @@ namespace Colo.Proxy.Control;
 
 /// <summary>
 /// The QMP-style control socket: several clients at once, each greeted, each negotiating capabilities before
-/// commands, each receiving events once negotiated.
+/// commands, each receiving events once negotiated. Who may keep a place is the <see cref="ControlClientTable"/>'s
+/// decision; this shell accepts, closes with an error message saying why, and looks at the clock once a second.
 /// </summary>
 internal sealed partial class ControlServer : IAsyncDisposable
 {
-    public const int MaxClients = 16;
+    private static readonly TimeSpan ExpiryScanInterval = TimeSpan.FromSeconds(1);
 
     /// <summary>A query command is logged (at Debug) at most once per this interval; monitoring polls them.</summary>
     public static readonly TimeSpan CommandLogInterval = TimeSpan.FromMinutes(1);
 
+    private readonly ControlLimits _limits;
+    private readonly ControlClientTable _table;
+    private readonly long _startTimestamp;
+    private long _nextSessionId;
     private readonly EndpointSpec _spec;
     private readonly IProxyControl _control;
     private readonly LogRateLimiter _commandLog;
@@ -28,10 +33,13 @@ internal sealed partial class ControlServer : IAsyncDisposable
     private readonly Lock _lock = new();
     private readonly List<ControlSession> _sessions = [];
     private Socket? _listener;
-    private bool _createdSocketFile;
+    private OwnedSocketFile? _socketFile;
 
-    public ControlServer(EndpointSpec spec, IProxyControl control, EndpointOptions options, ILogger logger, TimeProvider time)
+    public ControlServer(EndpointSpec spec, IProxyControl control, EndpointOptions options, ILogger logger, TimeProvider time, ControlLimits? limits = null)
     {
+        _limits = limits ?? new ControlLimits();
+        _table = new ControlClientTable(_limits);
+        _startTimestamp = time.GetTimestamp();
         _spec = spec;
         _control = control;
         _commandLog = new LogRateLimiter(time, CommandLogInterval);
@@ -50,14 +58,15 @@ internal sealed partial class ControlServer : IAsyncDisposable
     {
         if (_listener is not null)
             return;
-        _listener = SocketEndpoint.CreateListener(_spec, _options, _logger, out _createdSocketFile);
-        LogListening(_logger, _spec.ToString());
+        _listener = SocketEndpoint.CreateListener(_spec, _options, _logger, out _socketFile);
+        LogListening(_logger, SocketEndpoint.DescribeListener(_spec, _listener));
     }
 
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         Bind();
         var running = new List<Task>();
+        using ITimer expiry = _time.CreateTimer(static state => ((ControlServer)state!).CloseExpired(), this, ExpiryScanInterval, ExpiryScanInterval);
         try
         {
             while (!cancellationToken.IsCancellationRequested)
@@ -77,15 +86,17 @@ internal sealed partial class ControlServer : IAsyncDisposable
                 }
 
                 running.RemoveAll(t => t.IsCompleted);
-                if (running.Count >= MaxClients)
-                {
-                    LogTooManyClients(_logger, MaxClients);
-                    RefuseClient(socket);
-                    continue;
-                }
-                var session = new ControlSession(this, socket);
+                var session = new ControlSession(this, socket, ++_nextSessionId);
                 lock (_lock)
+                {
+                    // Never refused: at the limit the newcomer takes the place of the most idle client.
+                    if (_table.Admit(session.Id, Elapsed()) is { } evicted && Find(evicted) is { } old)
+                    {
+                        LogClientEvicted(_logger, _limits.MaxClients);
+                        old.Close($"Closed: {_limits.MaxClients} control clients is the limit and a new one connected; this one was idle longest");
+                    }
                     _sessions.Add(session);
+                }
                 running.Add(RunSessionAsync(session, cancellationToken));
             }
         }
@@ -98,20 +109,6 @@ internal sealed partial class ControlServer : IAsyncDisposable
             }
             await Task.WhenAll(running).ConfigureAwait(false);
         }
-    }
-
-    // A bare EOF would look like a crash to the client: say why before closing.
-    private static void RefuseClient(Socket socket)
-    {
-        try
-        {
-            socket.Send(ControlReply.Error(null, ControlException.GenericError,
-                $"Too many control clients ({MaxClients} are connected); closing the connection"), SocketFlags.None);
-        }
-        catch (SocketException)
-        {
-        }
-        socket.Dispose();
     }
 
     /// <summary>State-changing commands at Information, each time; queries at Debug, rate-limited per command.</summary>
@@ -133,7 +130,7 @@ internal sealed partial class ControlServer : IAsyncDisposable
         {
             await session.RunAsync(cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
+        catch (Exception ex) when (ex is IOException or SocketException or OperationCanceledException or ObjectDisposedException or System.Threading.Channels.ChannelClosedException)
         {
         }
         catch (Exception ex)
@@ -143,8 +140,45 @@ internal sealed partial class ControlServer : IAsyncDisposable
         finally
         {
             lock (_lock)
+            {
                 _sessions.Remove(session);
+                _table.Remove(session.Id);
+            }
             await session.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    private TimeSpan Elapsed() => _time.GetElapsedTime(_startTimestamp);
+
+    private ControlSession? Find(long id) => _sessions.Find(s => s.Id == id);
+
+    /// <summary>The session completed capabilities negotiation (its thread).</summary>
+    internal void OnNegotiated(ControlSession session)
+    {
+        lock (_lock)
+            _table.Negotiated(session.Id, Elapsed());
+    }
+
+    /// <summary>The session received a complete command (its thread).</summary>
+    internal void OnCommand(ControlSession session)
+    {
+        lock (_lock)
+            _table.CommandReceived(session.Id, Elapsed());
+    }
+
+    private void CloseExpired()
+    {
+        lock (_lock)
+        {
+            foreach ((long id, ControlClientTable.CloseReason reason) in _table.TakeExpired(Elapsed()))
+            {
+                if (Find(id) is not { } session)
+                    continue;
+                LogClientTimedOut(_logger, reason == ControlClientTable.CloseReason.Idle ? "idle" : "not_negotiated");
+                session.Close(reason == ControlClientTable.CloseReason.Idle
+                    ? $"Closed: no command for {_limits.IdleTimeout.TotalSeconds:0} s (send one now and then, e.g. query-status, to stay connected)"
+                    : $"Closed: capabilities were not negotiated within {_limits.NegotiationTimeout.TotalSeconds:0} s (send {{\"execute\": \"qmp_capabilities\"}} first)");
+            }
         }
     }
 
@@ -189,17 +223,7 @@ internal sealed partial class ControlServer : IAsyncDisposable
     {
         _listener?.Dispose();
         _listener = null;
-        if (_createdSocketFile)
-        {
-            try
-            {
-                File.Delete(_spec.Path);
-            }
-            catch (IOException)
-            {
-            }
-            _createdSocketFile = false;
-        }
+        SocketEndpoint.RemoveSocketFile(ref _socketFile, _logger);
         await Task.CompletedTask.ConfigureAwait(false);
     }
 }

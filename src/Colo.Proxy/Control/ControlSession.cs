@@ -29,9 +29,11 @@ internal sealed class ControlSession : IAsyncDisposable
     private static readonly JsonDocumentOptions DocumentOptions = new() { AllowDuplicateProperties = false };
 
     private volatile bool _negotiated;
+    private volatile bool _closing;
 
-    public ControlSession(ControlServer server, Socket socket)
+    public ControlSession(ControlServer server, Socket socket, long id)
     {
+        Id = id;
         _server = server;
         _socket = socket;
         _stream = new NetworkStream(socket, ownsSocket: true);
@@ -47,6 +49,24 @@ internal sealed class ControlSession : IAsyncDisposable
         catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
         {
         }
+    }
+
+    public long Id { get; }
+
+    /// <summary>
+    /// Ends the session with an error message that says why (the client sees it, then end of file), not a bare close.
+    /// A client too slow to take even that is cut off at once.
+    /// </summary>
+    public void Close(string message)
+    {
+        _closing = true;
+        if (!_outgoing.Writer.TryWrite(ControlReply.Error(null, ControlException.GenericError, message)))
+        {
+            Abort();
+            return;
+        }
+        // The write loop sends what is queued, then shuts the socket down, which ends the read loop.
+        _outgoing.Writer.TryComplete();
     }
 
     public void SendEvent(byte[] message)
@@ -85,6 +105,9 @@ internal sealed class ControlSession : IAsyncDisposable
                 ControlMessageStatus status;
                 while (!quit && (status = ControlMessageReader.TryRead(ref buffer, ref skippingLine, out ReadOnlySequence<byte> message)) != ControlMessageStatus.Incomplete)
                 {
+                    if (_closing)
+                        return;
+                    _server.OnCommand(this);
                     byte[] reply;
                     if (status == ControlMessageStatus.Malformed)
                         reply = ControlReply.Error(null, ControlException.GenericError, "JSON parse error: expected an object like {\"execute\": \"query-status\"}; the rest of the line was skipped");
@@ -153,6 +176,7 @@ internal sealed class ControlSession : IAsyncDisposable
                 if (arguments is { } capabilities && capabilities.EnumerateObject().Any())
                     return (ControlReply.Error(id, ControlException.GenericError, "qmp_capabilities takes no arguments (no capabilities are offered)"), false);
                 _negotiated = true;
+                _server.OnNegotiated(this);
                 return (ControlReply.Empty(id), false);
             }
             if (!ControlCommands.TryFind(name, out ControlCommand command))
@@ -207,6 +231,8 @@ internal sealed class ControlSession : IAsyncDisposable
         {
             await foreach (byte[] message in _outgoing.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
                 await _stream.WriteAsync(message, cancellationToken).ConfigureAwait(false);
+            if (_closing)
+                Abort();
         }
         catch (Exception ex) when (ex is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
         {

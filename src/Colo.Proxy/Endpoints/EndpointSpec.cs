@@ -116,8 +116,35 @@ public sealed record EndpointSpec(EndpointKind Kind, string Path, string Host, i
             return true;
         if (string.Equals(Host, "localhost", StringComparison.OrdinalIgnoreCase))
             return true;
-        return IPAddress.TryParse(Host, out IPAddress? address) && IPAddress.IsLoopback(address);
+        return IPAddress.TryParse(Host, out IPAddress? address) && IPAddress.IsLoopback(Unmapped(address));
     }
+
+    /// <summary>
+    /// The address a TCP server binds: a literal address (an IPv4-mapped IPv6 one such as <c>::ffff:127.0.0.1</c> as the
+    /// IPv4 address it names: an IPv6-only socket cannot bind it), <c>localhost</c> as 127.0.0.1, any other name
+    /// resolved, its first address taken. Throws <see cref="InvalidOperationException"/> when a name does not resolve.
+    /// </summary>
+    public IPAddress ResolveListenAddress()
+    {
+        if (IPAddress.TryParse(Host, out IPAddress? literal))
+            return Unmapped(literal);
+        if (string.Equals(Host, "localhost", StringComparison.OrdinalIgnoreCase))
+            return IPAddress.Loopback;
+        IPAddress[] addresses;
+        try
+        {
+            addresses = Dns.GetHostAddresses(Host);
+        }
+        catch (SocketException ex)
+        {
+            throw new InvalidOperationException($"{this}: cannot resolve '{Host}' ({ex.SocketErrorCode}); give an address or a name that resolves.", ex);
+        }
+        if (addresses.Length == 0)
+            throw new InvalidOperationException($"{this}: '{Host}' resolves to no address; give an address or a name that resolves.");
+        return Unmapped(addresses[0]);
+    }
+
+    private static IPAddress Unmapped(IPAddress address) => address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
 
     /// <summary>The socket address (resolves host names; for servers only literal addresses and localhost).</summary>
     public async Task<EndPoint> ResolveAsync(CancellationToken cancellationToken)
@@ -125,7 +152,7 @@ public sealed record EndpointSpec(EndpointKind Kind, string Path, string Host, i
         if (Kind == EndpointKind.Unix)
             return new UnixDomainSocketEndPoint(Path);
         if (IPAddress.TryParse(Host, out IPAddress? address))
-            return new IPEndPoint(address, Port);
+            return new IPEndPoint(Unmapped(address), Port);
         if (string.Equals(Host, "localhost", StringComparison.OrdinalIgnoreCase))
             return new IPEndPoint(IPAddress.Loopback, Port);
         IPAddress[] addresses = await Dns.GetHostAddressesAsync(Host, cancellationToken).ConfigureAwait(false);

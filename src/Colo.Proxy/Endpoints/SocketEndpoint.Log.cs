@@ -24,4 +24,7 @@ public sealed partial class SocketEndpoint
 
     [LoggerMessage(EventId = 1007, Level = LogLevel.Information, Message = "Removed stale socket file {Path}")]
     private static partial void LogRemovedStale(ILogger logger, string path);
+
+    [LoggerMessage(EventId = 1008, Level = LogLevel.Information, Message = "Left socket file {Path} in place: another process has bound its own socket there since")]
+    internal static partial void LogSocketFileNotOurs(ILogger logger, string path);
 }

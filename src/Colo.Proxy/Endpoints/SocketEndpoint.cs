@@ -15,7 +15,7 @@ public sealed partial class SocketEndpoint : IAsyncDisposable
     private readonly ILogger _logger;
     private Socket? _listener;
     private volatile PeerConnection? _current;
-    private bool _createdSocketFile;
+    private OwnedSocketFile? _socketFile;
 
     public SocketEndpoint(string name, EndpointSpec spec, EndpointOptions options, ILogger logger)
     {
@@ -46,28 +46,34 @@ public sealed partial class SocketEndpoint : IAsyncDisposable
     {
         if (!Spec.IsServer || _listener is not null)
             return;
-        _listener = CreateListener(Spec, _options, _logger, out _createdSocketFile);
-        LogListening(_logger, Name, Spec.ToString());
+        _listener = CreateListener(Spec, _options, _logger, out _socketFile);
+        LogListening(_logger, Name, DescribeListener(Spec, _listener));
     }
 
     /// <summary>Serves peers one at a time with <paramref name="onConnection"/> until cancelled.</summary>
     public Task RunAsync(Func<PeerConnection, CancellationToken, Task> onConnection, CancellationToken cancellationToken) =>
         Spec.IsServer ? RunServerAsync(onConnection, cancellationToken) : RunClientAsync(onConnection, cancellationToken);
 
-    internal static Socket CreateListener(EndpointSpec spec, EndpointOptions options, ILogger logger, out bool createdSocketFile)
+    /// <summary>
+    /// A listening socket for a server spec. For a unix socket, <paramref name="socketFile"/> remembers the file bound,
+    /// so that only that file is removed at exit (<see cref="OwnedSocketFile"/>); its owner, group and mode are the
+    /// options' (<see cref="UnixSocketPermissions"/>).
+    /// </summary>
+    internal static Socket CreateListener(EndpointSpec spec, EndpointOptions options, ILogger logger, out OwnedSocketFile? socketFile)
     {
         bool allowRemote = options.AllowRemote;
-        createdSocketFile = false;
+        socketFile = null;
         if (spec.Kind == EndpointKind.Unix)
         {
             RemoveStaleSocket(spec.Path, logger);
             var unix = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
             try
             {
-                unix.Bind(new UnixDomainSocketEndPoint(spec.Path));
-                createdSocketFile = true;
+                unix.Bind(new UnixBindEndPoint(spec.Path));
                 if (!OperatingSystem.IsWindows())
                     UnixSocketPermissions.Apply(spec.Path, options);
+                // After the chown and chmod, which change the file's status change time.
+                socketFile = OwnedSocketFile.Capture(spec.Path);
                 unix.Listen(4);
                 return unix;
             }
@@ -80,7 +86,7 @@ public sealed partial class SocketEndpoint : IAsyncDisposable
 
         if (!allowRemote && !spec.IsLoopback())
             throw new InvalidOperationException($"{spec} is not a loopback address; pass --allow-remote to listen on it.");
-        IPAddress address = IPAddress.TryParse(spec.Host, out IPAddress? parsed) ? parsed : IPAddress.Loopback;
+        IPAddress address = spec.ResolveListenAddress();
         var tcp = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         try
         {
@@ -94,6 +100,22 @@ public sealed partial class SocketEndpoint : IAsyncDisposable
             tcp.Dispose();
             throw;
         }
+    }
+
+    /// <summary>The spec as written, and for a TCP host name the address it was bound to: the log says where we listen.</summary>
+    internal static string DescribeListener(EndpointSpec spec, Socket listener) =>
+        spec.Kind == EndpointKind.Tcp && !IPAddress.TryParse(spec.Host, out _) && listener.LocalEndPoint is { } bound
+            ? spec + " (" + bound + ")"
+            : spec.ToString();
+
+    /// <summary>Removes the socket file this process bound, unless another process has since bound its own there.</summary>
+    internal static void RemoveSocketFile(ref OwnedSocketFile? socketFile, ILogger logger)
+    {
+        if (socketFile is not { } file)
+            return;
+        socketFile = null;
+        if (!file.DeleteIfStillOurs() && File.Exists(file.Path))
+            LogSocketFileNotOurs(logger, file.Path);
     }
 
     private static void RemoveStaleSocket(string path, ILogger logger)
@@ -256,17 +278,7 @@ public sealed partial class SocketEndpoint : IAsyncDisposable
         _current?.Abort();
         _listener?.Dispose();
         _listener = null;
-        if (_createdSocketFile)
-        {
-            try
-            {
-                File.Delete(Spec.Path);
-            }
-            catch (IOException)
-            {
-            }
-            _createdSocketFile = false;
-        }
+        RemoveSocketFile(ref _socketFile, _logger);
         return ValueTask.CompletedTask;
     }
 }

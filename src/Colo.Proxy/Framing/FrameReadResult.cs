@@ -14,4 +14,11 @@ public enum FrameReadResult
 
     /// <summary>Cancelled by the proxy.</summary>
     Cancelled,
+
+    /// <summary>
+    /// A vnet_hdr_len word that no virtio-net header has (above <see cref="FrameCodec.MaxVnetHeaderLength"/> or the
+    /// frame's own length): the peer does not send the word, so vnet_hdr_support differs between the two ends and the
+    /// stream cannot be parsed; the connection must be closed.
+    /// </summary>
+    VnetMismatch,
 }

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Buffers.Binary;
 using System.IO.Pipelines;
 using System.Net.Sockets;
 
@@ -35,6 +36,16 @@ public sealed class FrameReader
     /// <summary>When <see cref="FrameReadResult.Oversize"/>: the length word received.</summary>
     public uint OversizeLength { get; private set; }
 
+    /// <summary>When <see cref="FrameReadResult.VnetMismatch"/>: the vnet_hdr_len word and the frame length received.</summary>
+    public (int VnetHeaderLength, int FrameLength) ImplausibleVnet { get; private set; }
+
+    /// <summary>
+    /// Without vnet_hdr_support: the first frame began with a word no larger than a virtio-net header length, as when
+    /// the peer sends vnet_hdr_len words (a destination MAC starting 00:00:00 is Xerox's and not seen in practice).
+    /// Frames are then misparsed from the first: a hint for the error that usually follows (an oversize length word).
+    /// </summary>
+    public bool FirstFrameLooksVnetFramed { get; private set; }
+
     /// <summary>Reads frames until the peer closes, the stream breaks the limit, or cancellation.</summary>
     public async Task<FrameReadResult> RunAsync<THandler>(PipeReader input, THandler handler, CancellationToken cancellationToken)
         where THandler : IFrameHandler
@@ -52,20 +63,21 @@ public sealed class FrameReader
             }
 
             ReadOnlySequence<byte> buffer = result.Buffer;
-            bool oversize = false;
+            FrameReadResult? broken = null;
+            handler.OnReadStarted();
             try
             {
-                oversize = !ParseFrames(ref buffer, handler);
+                broken = ParseFrames(ref buffer, handler);
             }
             finally
             {
                 input.AdvanceTo(buffer.Start, buffer.End);
             }
 
-            // Frames before an oversize length word in the same read are good: hand them on first.
+            // Frames before a broken header in the same read are good: hand them on first.
             await handler.OnReadCompletedAsync(cancellationToken).ConfigureAwait(false);
-            if (oversize)
-                return FrameReadResult.Oversize;
+            if (broken is { } stop)
+                return stop;
 
             if (result.IsCanceled)
                 return FrameReadResult.Cancelled;
@@ -111,23 +123,24 @@ public sealed class FrameReader
                 end += received;
 
                 int consumed = 0;
-                bool oversize;
+                FrameReadResult? broken;
+                handler.OnReadStarted();
                 try
                 {
-                    oversize = !ParseFrames(buffer.AsSpan(0, end), handler, ref consumed);
+                    broken = ParseFrames(buffer.AsSpan(0, end), handler, ref consumed);
                 }
                 finally
                 {
-                    // Frames before an oversize length word in the same read are good: hand them on first. Always
-                    // called after OnFrame calls, so a handler may hold a lock from its first frame to here.
+                    // Frames before a broken header in the same read are good: hand them on first. Always
+                    // called after OnReadStarted, so a handler may hold a lock from there to here.
                     ValueTask completed = handler.OnReadCompletedAsync(cancellationToken);
                     if (completed.IsCompletedSuccessfully)
                         completed.GetAwaiter().GetResult();
                     else
                         completed.AsTask().GetAwaiter().GetResult();
                 }
-                if (oversize)
-                    return FrameReadResult.Oversize;
+                if (broken is { } stop)
+                    return stop;
                 if (cancellationToken.IsCancellationRequested)
                     return FrameReadResult.Cancelled;
 
@@ -165,9 +178,9 @@ public sealed class FrameReader
         }
     }
 
-    // The blocking loop's parser: frames straight from the receive buffer, no sequence, no copy. Returns false on an
-    // oversize length word; consumed is the end of the last complete frame.
-    private bool ParseFrames<THandler>(ReadOnlySpan<byte> data, THandler handler, ref int consumed)
+    // The blocking loop's parser: frames straight from the receive buffer, no sequence, no copy. Returns null while the
+    // stream parses, else why it cannot be read on; consumed is the end of the last complete frame.
+    private FrameReadResult? ParseFrames<THandler>(ReadOnlySpan<byte> data, THandler handler, ref int consumed)
         where THandler : IFrameHandler
     {
         int headerLength = FrameCodec.HeaderLength(_vnetHeader);
@@ -176,55 +189,83 @@ public sealed class FrameReader
             while (FrameCodec.TryReadFrame(data[consumed..], _vnetHeader, _maxFrameLength, out int length, out int vnet))
             {
                 int start = consumed + headerLength;
-                consumed = start + length;
                 if (length == 0)
                 {
+                    consumed = start;
                     EmptyFrames++;
                     continue;
                 }
+                ReadOnlySpan<byte> frame = data.Slice(start, length);
+                if (!IsPlausible(frame, vnet))
+                    return FrameReadResult.VnetMismatch;
+                consumed = start + length;
                 Frames++;
-                handler.OnFrame(data.Slice(start, length), vnet);
+                handler.OnFrame(frame, vnet);
             }
-            return true;
+            return null;
         }
         catch (FrameTooLargeException ex)
         {
             OversizeLength = ex.Length;
-            return false;
+            return FrameReadResult.Oversize;
         }
     }
 
-    // Not async: spans cannot live across awaits. Returns false on an oversize length word.
-    private bool ParseFrames<THandler>(ref ReadOnlySequence<byte> buffer, THandler handler)
+    // Not async: spans cannot live across awaits. Returns null while the stream parses, else why it cannot be read on.
+    private FrameReadResult? ParseFrames<THandler>(ref ReadOnlySequence<byte> buffer, THandler handler)
         where THandler : IFrameHandler
     {
         try
         {
-            while (FrameCodec.TryReadFrame(ref buffer, _vnetHeader, _maxFrameLength, out ReadOnlySequence<byte> frame, out int vnet))
+            ReadOnlySequence<byte> rest = buffer;
+            while (FrameCodec.TryReadFrame(ref rest, _vnetHeader, _maxFrameLength, out ReadOnlySequence<byte> sequence, out int vnet))
             {
-                if (frame.IsEmpty)
+                if (sequence.IsEmpty)
                 {
+                    buffer = rest;
                     EmptyFrames++;
                     continue;
                 }
-                Frames++;
-                if (frame.IsSingleSegment)
+                ReadOnlySpan<byte> frame;
+                if (sequence.IsSingleSegment)
                 {
-                    handler.OnFrame(frame.FirstSpan, vnet);
+                    frame = sequence.FirstSpan;
                 }
                 else
                 {
-                    int length = (int)frame.Length;
-                    frame.CopyTo(_scratch);
-                    handler.OnFrame(_scratch.AsSpan(0, length), vnet);
+                    int length = (int)sequence.Length;
+                    sequence.CopyTo(_scratch);
+                    frame = _scratch.AsSpan(0, length);
                 }
+                if (!IsPlausible(frame, vnet))
+                    return FrameReadResult.VnetMismatch;
+                buffer = rest;
+                Frames++;
+                handler.OnFrame(frame, vnet);
             }
-            return true;
+            return null;
         }
         catch (FrameTooLargeException ex)
         {
             OversizeLength = ex.Length;
+            return FrameReadResult.Oversize;
+        }
+    }
+
+    // A vnet_hdr_len word must be the length of a virtio-net header inside the frame. Without the word, the first frame
+    // is looked at for one (the hint of FirstFrameLooksVnetFramed).
+    private bool IsPlausible(ReadOnlySpan<byte> frame, int vnetHeaderLength)
+    {
+        if (_vnetHeader)
+        {
+            if ((uint)vnetHeaderLength <= (uint)Math.Min(frame.Length, FrameCodec.MaxVnetHeaderLength))
+                return true;
+            ImplausibleVnet = (vnetHeaderLength, frame.Length);
             return false;
         }
+        if (Frames == 0 && frame.Length >= FrameCodec.VnetFieldLength
+            && BinaryPrimitives.ReadUInt32BigEndian(frame) <= FrameCodec.MaxVnetHeaderLength)
+            FirstFrameLooksVnetFramed = true;
+        return true;
     }
 }

@@ -6,8 +6,9 @@ using Colo.Proxy.Framing;
 namespace Colo.Proxy.Hosting;
 
 /// <summary>
-/// Receives one side's frames from a connection. With one worker running inline, each frame goes straight from the
-/// receive buffer into the engine (the engine lock held from a read's first frame to its end). Otherwise frames are
+/// Receives one side's frames from a connection. With one worker, each read is handed to the engine in place
+/// (<see cref="EngineWorker.BeginRead"/> when the read starts, each frame straight from the receive buffer,
+/// <see cref="EngineWorker.EndRead"/> when it is done). Otherwise frames are
 /// copied into batches per engine shard: flows are spread by address pair, protocol and VLAN ids (not ports: IP
 /// fragments carry none and must reach the shard of their flow); non-IP and malformed frames go to shard 0. Each
 /// shard's batches are posted in arrival order.
@@ -16,30 +17,38 @@ internal sealed class InputHandler : IFrameHandler
 {
     private readonly Side _side;
     private readonly EngineWorker[] _workers;
-    private readonly EngineWorker? _inline;
+    private readonly EngineWorker? _inPlace;
     private readonly FrameBatch?[] _current;
     private readonly List<(int Shard, FrameBatch Batch)> _full = new(16);
     private readonly InputStats _stats;
-    private readonly CancellationToken _cancellationToken;
-    private bool _holdingEngine;
 
-    public InputHandler(Side side, EngineWorker[] workers, InputStats stats, CancellationToken cancellationToken = default)
+    // Between OnReadStarted and OnReadCompletedAsync: the in-place worker's engine lock is held by this thread.
+    private bool _inRead;
+
+    public InputHandler(Side side, EngineWorker[] workers, InputStats stats)
     {
         _side = side;
         _stats = stats;
         _workers = workers;
-        _inline = workers is [{ IsInline: true } only] ? only : null;
+        _inPlace = workers is [{ ReadsInPlace: true } only] ? only : null;
         _current = new FrameBatch?[workers.Length];
-        _cancellationToken = cancellationToken;
+    }
+
+    public void OnReadStarted()
+    {
+        if (_inPlace is { } worker)
+            _inRead = worker.BeginRead();
     }
 
     public void OnFrame(ReadOnlySpan<byte> frame, int vnetHeaderLength)
     {
         // One connection per side at a time: a single writer.
         Volatile.Write(ref _stats.Frames, _stats.Frames + 1);
-        if (_inline is { } worker)
+        if (_inPlace is { } worker)
         {
-            worker.IngestInline(_side, frame, vnetHeaderLength, ref _holdingEngine, _cancellationToken);
+            // Not in a read: shutting down, the frame is not compared.
+            if (_inRead)
+                worker.IngestInRead(_side, frame, vnetHeaderLength);
             return;
         }
         int shard = _workers.Length == 1 ? 0 : ShardOf(frame, vnetHeaderLength, _workers.Length);
@@ -54,13 +63,17 @@ internal sealed class InputHandler : IFrameHandler
 
     public ValueTask OnReadCompletedAsync(CancellationToken cancellationToken)
     {
-        if (_inline is { } inline)
+        if (_inPlace is { } inPlace)
         {
-            inline.EndInlineRead(ref _holdingEngine);
+            if (_inRead)
+            {
+                _inRead = false;
+                inPlace.EndRead();
+            }
             // Outdev lags, or the engine is over its memory cap: read nothing more until that passes.
-            inline.Output.WaitForSpace(cancellationToken);
+            inPlace.Output.WaitForSpace(cancellationToken);
             if (_side == Side.Primary)
-                inline.WaitBelowMemoryCap(cancellationToken);
+                inPlace.WaitBelowMemoryCap(cancellationToken);
             return ValueTask.CompletedTask;
         }
         // Memory cap: the primary stops being read while a shard is over it (primary frames are never dropped).

@@ -4,6 +4,7 @@ namespace Colo.Proxy.Hosting;
 internal sealed class InputStats
 {
     public long Oversize;
+    public long VnetMismatch;
     public long ClosedMidFrame;
     public long EmptyFrames;
     public long Frames;

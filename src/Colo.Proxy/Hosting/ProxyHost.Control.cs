@@ -8,25 +8,25 @@ public sealed partial class ProxyHost : IProxyControl
     ProxyStatus IProxyControl.GetStatus() => GetStatus() with
     {
         CheckpointChannels = _channels.Select(c => c.Name).ToArray(),
-        CheckpointsRequested = _coordinator.RequestsSent,
-        CheckpointsRepeated = _coordinator.RequestsRepeated,
+        CheckpointsRequested = _checkpoints.Coordinator.RequestsSent,
+        CheckpointsRepeated = _checkpoints.Coordinator.RequestsRepeated,
         CheckpointsCompleted = CheckpointsCompleted,
     };
 
     ProxyTransportSnapshot IProxyControl.GetTransport() => new(
-        InputSnapshot.Of(_primaryStats),
-        InputSnapshot.Of(_secondaryStats),
+        InputSnapshot.Of(_primary.Stats),
+        InputSnapshot.Of(_secondary.Stats),
         _output.FramesWritten,
         _output.BufferedBytes,
         _output.Stalls,
         _output.ResentFrames);
 
-    Compare.EngineCounters IProxyControl.ReadCounters() => ReadCountersUnsynchronized();
+    Compare.EngineCounters IProxyControl.ReadCounters() => _shards.ReadCountersUnsynchronized();
 
     async Task<TimeSpan> IProxyControl.GetOldestQueuedAgeAsync()
     {
         // Walks every flow (FlowStatus carries the age of a flow's oldest queued primary frame): fine once per scrape.
-        TimeSpan[] oldest = await Task.WhenAll(_workers.Select(w => w.InvokeAsync((engine, now) =>
+        TimeSpan[] oldest = await Task.WhenAll(_shards.Workers.Select(w => w.InvokeAsync((engine, now) =>
         {
             TimeSpan age = TimeSpan.Zero;
             foreach (Compare.FlowStatus flow in engine.GetTopFlows(int.MaxValue, now))

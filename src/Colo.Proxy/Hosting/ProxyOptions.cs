@@ -1,4 +1,5 @@
 using Colo.Compare;
+using Colo.Proxy.Control;
 using Colo.Proxy.Endpoints;
 using Colo.Proxy.Framing;
 
@@ -39,6 +40,9 @@ public sealed class ProxyOptions
 
     /// <summary>Connection behaviour (reconnect backoff, --allow-remote).</summary>
     public EndpointOptions Endpoints { get; set; } = new();
+
+    /// <summary>Control clients: how many at once, and the negotiation and idle timeouts.</summary>
+    public ControlLimits ControlLimits { get; set; } = new();
 
     /// <summary>Where the flight recorder's capture pairs go (the engine's share: <see cref="CompareOptions.RecorderBytesPerFlow"/>).</summary>
     public Recording.FlightRecordOptions Records { get; set; } = new();

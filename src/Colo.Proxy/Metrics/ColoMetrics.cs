@@ -204,6 +204,7 @@ public sealed class ColoMetrics
         {
             yield return new Measurement<long>(input.Oversize, new("channel", channel), new("kind", "oversize"));
             yield return new Measurement<long>(input.ClosedMidFrame, new("channel", channel), new("kind", "closed_mid_frame"));
+            yield return new Measurement<long>(input.VnetMismatch, new("channel", channel), new("kind", "vnet_mismatch"));
         }
     }
 

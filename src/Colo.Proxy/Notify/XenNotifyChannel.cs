@@ -157,6 +157,10 @@ public sealed partial class XenNotifyChannel : ICheckpointChannel
     {
         private readonly List<byte[]> _replies = [];
 
+        public void OnReadStarted()
+        {
+        }
+
         public void OnFrame(ReadOnlySpan<byte> frame, int vnetHeaderLength) => owner.OnMessage(frame, _replies);
 
         public async ValueTask OnReadCompletedAsync(CancellationToken cancellationToken)

@@ -31,6 +31,30 @@ public sealed class CaptureWriterTests : IDisposable
         Assert.Equal(CaptureBytes.Hex(expectedHeader), stream.ToArray());
     }
 
+    [Theory]
+    [InlineData("new.pcap", false)]
+    [InlineData("new.pcapng", false)]
+    [InlineData("existing.pcap", true)]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public void Create_Path_FileIsOwnerReadWriteOnly(string name, bool exists)
+    {
+        // Arrange: a file left world-readable (as under umask 000).
+        string path = Path.Combine(_directory, name);
+        if (exists)
+        {
+            File.WriteAllBytes(path, [1, 2, 3]);
+            File.SetUnixFileMode(path, (UnixFileMode)0b110_110_110);
+        }
+
+        // Act
+        using (CaptureWriter.Create(path))
+        {
+        }
+
+        // Assert
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(path));
+    }
+
     [Fact]
     public void Write_Pcap_WritesNanosecondRecord()
     {

@@ -311,22 +311,61 @@ public class ControlSocketTests
     }
 
     [Fact]
-    public async Task Connect_OverClientLimit_ToldWhyBeforeClose()
+    public async Task Connect_LimitReachedByIdleClients_NewClientServedAndTheIdlestToldWhy()
+    {
+        await using var proxy = await ProxyHarness.StartAsync(o => o.ControlLimits.MaxClients = 4);
+        var idle = new List<ControlClient>();
+        for (int i = 0; i < 4; i++)
+            idle.Add(await proxy.ControlAsync());
+        try
+        {
+            // The clients have all been silent since they negotiated; the first has been so the longest.
+            await using var operatorClient = await proxy.ControlAsync();
+            JsonElement status = await operatorClient.ReturnAsync("query-status");
+
+            Assert.Equal("running", status.GetProperty("state").GetString());
+            JsonElement goodbye = await idle[0].NextReplyAsync();
+            Assert.Contains("limit", goodbye.GetProperty("error").GetProperty("desc").GetString(), StringComparison.Ordinal);
+            Assert.True(await idle[0].WaitClosedAsync());
+            Assert.Equal("running", (await idle[1].ReturnAsync("query-status")).GetProperty("state").GetString());
+        }
+        finally
+        {
+            foreach (ControlClient client in idle)
+                await client.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task Connect_NoCapabilitiesWithinTheDeadline_ClosedWithAnError()
     {
         await using var proxy = await ProxyHarness.StartAsync();
-        var clients = new List<ControlClient>();
-        for (int i = 0; i < ControlServer.MaxClients; i++)
-            clients.Add(await proxy.ControlAsync());
+        await using var silent = await proxy.ControlAsync(negotiate: false);
+        // Whitespace keeps nobody connected.
+        await silent.SendRawAsync(" \n");
 
-        using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
-        await socket.ConnectAsync(proxy.EndPointOf("control"), TestContext.Current.CancellationToken);
-        using var reader = new StreamReader(new System.Net.Sockets.NetworkStream(socket));
-        string? line = await reader.ReadLineAsync(TestContext.Current.CancellationToken).AsTask().WaitAsync(Wait.Timeout, TestContext.Current.CancellationToken);
+        proxy.Time!.Advance(TimeSpan.FromSeconds(11));
 
-        Assert.NotNull(line);
-        Assert.Contains("Too many control clients", line, StringComparison.Ordinal);
-        foreach (ControlClient client in clients)
-            await client.DisposeAsync();
+        JsonElement goodbye = await silent.NextReplyAsync();
+        Assert.Contains("qmp_capabilities", goodbye.GetProperty("error").GetProperty("desc").GetString(), StringComparison.Ordinal);
+        Assert.True(await silent.WaitClosedAsync());
+    }
+
+    [Fact]
+    public async Task Connect_NoCommandForTheIdleTimeout_ClosedWithAnError()
+    {
+        await using var proxy = await ProxyHarness.StartAsync(o => o.ControlLimits.IdleTimeout = TimeSpan.FromMinutes(1));
+        await using var client = await proxy.ControlAsync();
+        await using var active = await proxy.ControlAsync();
+
+        proxy.Time!.Advance(TimeSpan.FromSeconds(40));
+        await active.ReturnAsync("query-status");
+        proxy.Time.Advance(TimeSpan.FromSeconds(21));
+
+        JsonElement goodbye = await client.NextReplyAsync();
+        Assert.Contains("no command", goodbye.GetProperty("error").GetProperty("desc").GetString(), StringComparison.Ordinal);
+        Assert.True(await client.WaitClosedAsync());
+        Assert.Equal("running", (await active.ReturnAsync("query-status")).GetProperty("state").GetString());
     }
 
     [Fact]

@@ -181,6 +181,46 @@ public class ProxyEndToEndTests
     }
 
     [Fact]
+    public async Task Serve_VnetLengthNoHeaderHas_ClosesTheConnectionAndSaysWhy()
+    {
+        await using var proxy = await ProxyHarness.StartAsync(o => o.VnetHdrSupport = true);
+
+        // A peer without vnet_hdr_support: what is read as the vnet word is the frame's destination MAC.
+        await using (var bad = await FramedPeer.ConnectAsync(proxy.EndPointOf("primary_in"), vnetHeader: false))
+        {
+            byte[] frame = Udp(Guest, 53, Client, 3333, Ascii("no vnet word"));
+            await bad.SendAsync(frame);
+            await bad.SendAsync(frame);
+            Assert.True(await bad.WaitClosedAsync());
+        }
+
+        Assert.Equal(1, proxy.Host.InputStatistics.Primary.VnetMismatch);
+        Assert.Equal(0, (await proxy.Host.GetCountersAsync()).PrimaryReceived);
+    }
+
+    [Fact]
+    public async Task Stop_ReleasedFramesNoOutdevPeerTook_CountedUndeliveredAndBalanced()
+    {
+        const int frames = 50;
+        var proxy = await ProxyHarness.StartAsync();
+        await using (var primary = await proxy.ConnectAsync("primary_in"))
+        {
+            // Non-IP frames are released at once, uncompared; nobody is connected to outdev.
+            for (int i = 0; i < frames; i++)
+                await primary.SendAsync(NonIp(100, (byte)i));
+            await proxy.WaitReceivedAsync(frames, 0);
+        }
+
+        await proxy.DisposeAsync();
+
+        EngineCounters counters = proxy.Host.LastCounters;
+        Assert.Equal(frames, counters.Dropped(Side.Primary, DropReason.Undelivered));
+        Assert.Equal(0, counters.PrimaryReleased);
+        Assert.Equal(frames, proxy.Host.UndeliveredFrames);
+        Assert.True(counters.IsBalanced);
+    }
+
+    [Fact]
     public async Task Serve_OversizeLength_ClosesConnectionAndAcceptsNextPeer()
     {
         await using var proxy = await ProxyHarness.StartAsync();
@@ -503,8 +543,11 @@ public class ProxyEndToEndTests
                     junk[13] = 0x00;
                     junk[14] = 0x45;
                 }
-                await badPrimary.SendAsync(junk, random.Next(0, 3) == 0 ? random.Next() : 0);
-                await badSecondary.SendAsync(junk, random.Next(0, 21));
+                // Any vnet_hdr_len a virtio-net header can have (a larger one is a vnet_hdr_support mismatch: the
+                // connection is closed, see Serve_VnetLengthNoHeaderHas_ClosesTheConnectionAndSaysWhy).
+                int maxVnet = Math.Min(FrameCodec.MaxVnetHeaderLength, junk.Length);
+                await badPrimary.SendAsync(junk, random.Next(0, 3) == 0 ? random.Next(0, maxVnet + 1) : 0);
+                await badSecondary.SendAsync(junk, random.Next(0, maxVnet + 1));
                 await badNotify.SendAsync(junk[..Math.Min(junk.Length, 64)]);
             }
             await badControl.SendRawAsync("{\"execute\": [1,2,{\"x\":\"}\"}]}\n{{{{\n]]]\n");

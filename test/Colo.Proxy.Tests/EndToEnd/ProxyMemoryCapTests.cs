@@ -64,4 +64,45 @@ public class ProxyMemoryCapTests
         Assert.Equal(frames, after.Released(ReleaseReason.Checkpoint));
         Assert.False(answering.IsFaulted, answering.Exception?.ToString());
     }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public async Task Serve_CheckpointReleasesAFloodToASlowOutdev_OutputBufferStaysWithinItsCapacityAndLosesNothing(int workers)
+    {
+        const long outputCapacity = 64 * 1024;
+        const int frames = 3000;
+        await using var proxy = await ProxyHarness.StartAsync(o =>
+        {
+            o.MaxFrameLength = 2048;
+            o.OutputBufferBytes = outputCapacity;
+            o.Workers = workers;
+        });
+        await using var primary = await proxy.ConnectAsync("primary_in");
+        await using var outdev = await proxy.ConnectAsync("outdev");
+        await Wait.UntilAsync(() => proxy.Host.Peers().Count(p => p.Value) >= 2, "peers connected");
+
+        // 3 MB of datagrams with no secondary: all of it waits in the engine for a checkpoint.
+        byte[][] sent = Enumerable.Range(0, frames)
+            .Select(i => Udp("10.0.0.2", 53, "10.0.0.1", 40000, BitConverter.GetBytes(i).Concat(new byte[1000]).ToArray()))
+            .ToArray();
+        foreach (byte[] frame in sent)
+            await primary.SendAsync(frame);
+        await proxy.WaitReceivedAsync(frames, 0);
+
+        // The checkpoint releases the whole queue; outdev reads only after a while, then at its own pace.
+        Task<long> completing = proxy.Host.CompleteCheckpointAsync("test");
+        await Task.Delay(300, TestContext.Current.CancellationToken);
+        var received = new List<byte[]>(frames);
+        while (received.Count < frames)
+            received.Add(await outdev.ReceiveAsync());
+        long released = await completing.WaitAsync(Wait.Timeout, TestContext.Current.CancellationToken);
+
+        // Each shard may append one frame past the capacity before it waits.
+        long bound = outputCapacity + workers * (4 + sent[0].Length);
+        Assert.True(proxy.Host.OutputPeakBufferedBytes <= bound, $"peak {proxy.Host.OutputPeakBufferedBytes} bytes buffered, bound {bound}");
+        Assert.Equal(sent, received);
+        Assert.Equal(frames, released);
+        Assert.True((await proxy.Host.GetCountersAsync()).IsBalanced);
+    }
 }

@@ -1,3 +1,4 @@
+using System.Net;
 using System.Net.Sockets;
 using Colo.Proxy.Endpoints;
 using Colo.Proxy.Tests.EndToEnd;
@@ -101,5 +102,60 @@ public class SocketEndpointTests
         await Wait.UntilAsync(() => served == 2 && endpoint.IsConnected, "second peer served");
         await cts.CancelAsync();
         await running.WaitAsync(Wait.Timeout, TestContext.Current.CancellationToken);
+    }
+
+    [Fact]
+    public async Task DisposeAsync_SuccessorBoundTheSamePath_LeavesTheSuccessorsSocket()
+    {
+        // A slow instance's file was found stale, removed, and bound again by its successor.
+        string path = Path.Combine(ProxyHarness.NewDirectory(), "shared.sock");
+        var first = new SocketEndpoint("primary_in", EndpointSpec.Parse($"unix:{path},server"), new EndpointOptions(), NullLogger.Instance);
+        first.Bind();
+        File.Delete(path);
+        await using var successor = new SocketEndpoint("primary_in", EndpointSpec.Parse($"unix:{path},server"), new EndpointOptions(), NullLogger.Instance);
+        successor.Bind();
+
+        await first.DisposeAsync();
+
+        Assert.True(File.Exists(path));
+        using var probe = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        await probe.ConnectAsync(new UnixDomainSocketEndPoint(path), TestContext.Current.CancellationToken);
+    }
+
+    [Fact]
+    public async Task Bind_Ipv4MappedLoopback_ListensOnTheIpv4Address()
+    {
+        await using var endpoint = new SocketEndpoint("outdev", EndpointSpec.Parse("tcp:[::ffff:127.0.0.1]:0,server"), new EndpointOptions(), NullLogger.Instance);
+
+        endpoint.Bind();
+
+        var bound = Assert.IsType<IPEndPoint>(endpoint.LocalEndPoint);
+        Assert.Equal(IPAddress.Loopback, bound.Address);
+        using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        await probe.ConnectAsync(bound, TestContext.Current.CancellationToken);
+    }
+
+    [Fact]
+    public async Task Bind_HostNameWithAllowRemote_ListensOnAnAddressOfTheName()
+    {
+        string host = Dns.GetHostName();
+        IPAddress[] addresses = Dns.GetHostAddresses(host);
+        Assert.SkipWhen(addresses.Length == 0, "the host name does not resolve here");
+        await using var endpoint = new SocketEndpoint("outdev", EndpointSpec.Parse($"tcp:{host}:0,server"), new EndpointOptions { AllowRemote = true }, NullLogger.Instance);
+
+        endpoint.Bind();
+
+        var bound = Assert.IsType<IPEndPoint>(endpoint.LocalEndPoint);
+        Assert.Contains(bound.Address, addresses.Select(a => a.IsIPv4MappedToIPv6 ? a.MapToIPv4() : a));
+    }
+
+    [Fact]
+    public async Task Bind_HostNameThatDoesNotResolve_ThrowsNamingIt()
+    {
+        await using var endpoint = new SocketEndpoint("outdev", EndpointSpec.Parse("tcp:myhost.invalid:0,server"), new EndpointOptions { AllowRemote = true }, NullLogger.Instance);
+
+        var ex = Assert.Throws<InvalidOperationException>(endpoint.Bind);
+
+        Assert.Contains("myhost.invalid", ex.Message, StringComparison.Ordinal);
     }
 }

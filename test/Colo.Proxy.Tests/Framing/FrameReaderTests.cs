@@ -18,6 +18,10 @@ public class FrameReaderTests
             Vnet.Add(vnetHeaderLength);
         }
 
+        public void OnReadStarted()
+        {
+        }
+
         public ValueTask OnReadCompletedAsync(CancellationToken cancellationToken)
         {
             Reads++;
@@ -158,5 +162,44 @@ public class FrameReaderTests
         Assert.Equal(FrameReadResult.Oversize, result);
         Assert.Equal([[1]], recorder.Frames);
         Assert.Equal(4096u, reader.OversizeLength);
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(4096)]
+    public async Task RunAsync_PeerSendsNoVnetWord_StopsAsVnetMismatch(int chunk)
+    {
+        // The peer frames without vnet_hdr_len: the "word" read is the frame's destination MAC.
+        byte[] frame = [0x52, 0x54, 0x00, 0x12, 0x34, 0x56, 0x52, 0x54, 0x00, 0xAB, 0xCD, 0xEF, 0x08, 0x00];
+        byte[] wire = [.. FrameCodec.Encode(new byte[20], true, 12), .. FrameCodec.Encode(frame), .. FrameCodec.Encode(frame)];
+
+        var (result, recorder, reader) = await RunAsync(wire, chunk, vnet: true);
+
+        Assert.Equal(FrameReadResult.VnetMismatch, result);
+        Assert.Single(recorder.Frames);
+        Assert.Equal(0x52540012, reader.ImplausibleVnet.VnetHeaderLength);
+    }
+
+    [Fact]
+    public void RunBlocking_VnetLengthBeyondTheFrame_StopsAsVnetMismatch()
+    {
+        byte[] wire = [.. FrameCodec.Encode(new byte[8], true, 12)];
+
+        var (result, recorder, reader) = RunBlocking(wire, 4096, vnet: true);
+
+        Assert.Equal(FrameReadResult.VnetMismatch, result);
+        Assert.Empty(recorder.Frames);
+        Assert.Equal((12, 8), reader.ImplausibleVnet);
+    }
+
+    [Fact]
+    public void RunBlocking_PeerSendsVnetWordsWithoutSupport_FlagsTheFirstFrame()
+    {
+        byte[] inner = [.. new byte[12], 0x52, 0x54, 0x00, 0x12, 0x34, 0x56];
+        byte[] wire = [.. FrameCodec.Encode(inner, true, 12)];
+
+        var (_, _, reader) = RunBlocking(wire, 4096, vnet: false);
+
+        Assert.True(reader.FirstFrameLooksVnetFramed);
     }
 }

@@ -39,17 +39,23 @@ public class HotPathAllocationTests
         byte[] frame = Udp("10.0.0.2", 53, "10.0.0.1", 3333, new byte[1400]);
         FrameBatch.Return(FrameBatch.Rent(Side.Primary));
 
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 1000; i++)
+        // Several rounds, the least counted: the pool is shared with tests running in parallel, whose returns may make
+        // its queue grow a segment while this thread enqueues (once, not per frame).
+        long[] allocated = new long[5];
+        for (int round = 0; round < allocated.Length; round++)
         {
-            FrameBatch batch = FrameBatch.Rent(Side.Primary);
-            for (int j = 0; j < 100; j++)
-                batch.TryAdd(frame, 0);
-            FrameBatch.Return(batch);
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 1000; i++)
+            {
+                FrameBatch batch = FrameBatch.Rent(Side.Primary);
+                for (int j = 0; j < 100; j++)
+                    batch.TryAdd(frame, 0);
+                FrameBatch.Return(batch);
+            }
+            allocated[round] = GC.GetAllocatedBytesForCurrentThread() - before;
         }
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
 
-        Assert.Equal(0, allocated);
+        Assert.Equal(0, allocated.Min());
     }
 
     [Fact]

@@ -303,7 +303,7 @@ public sealed class OutputBufferTests : IDisposable
         peer.ReceiveTimeout = (int)Wait.Timeout.TotalMilliseconds;
         var connection = new PeerConnection("outdev", accepted);
         var stop = new CancellationTokenSource();
-        return new Outdev(connection, peer, output.PumpAsync(connection, stop.Token), stop);
+        return new Outdev(connection, peer, new OutdevSender(output).PumpAsync(connection, stop.Token), stop);
     }
 
     /// <summary>Runs a blocking body (writer, reader, waiter) on a thread of its own, as the proxy's input threads are.</summary>

@@ -99,6 +99,43 @@ public class ServeProcessTests
     }
 
     [Fact]
+    public async Task Serve_SigtermWithReleasedFramesAndNoOutdev_CountsThemUndeliveredAndExitsThree()
+    {
+        string dir = ProxyHarness.NewDirectory();
+        string P(string name) => Path.Combine(dir, name);
+        var output = new StringBuilder();
+        using Process process = Start(
+            $"serve --primary-in unix:{P("p.sock")},server --secondary-in unix:{P("s.sock")},server " +
+            $"--outdev unix:{P("o.sock")},server --control unix:{P("c.sock")} --shutdown-timeout 300 --log-level information", output);
+        try
+        {
+            await Wait.UntilAsync(() => File.Exists(P("c.sock")) || process.HasExited, "the control socket");
+            Assert.False(process.HasExited, output.ToString());
+            await using var primary = await FramedPeer.ConnectAsync(new UnixDomainSocketEndPoint(P("p.sock")));
+            await using var control = await ControlClient.ConnectAsync(new UnixDomainSocketEndPoint(P("c.sock")));
+            // Non-IP frames are released at once, uncompared; nobody is connected to outdev.
+            for (int i = 0; i < 5; i++)
+                await primary.SendAsync(NonIp(100, (byte)i));
+            await Wait.UntilAsync(async () =>
+                (await control.ReturnAsync("query-stats")).GetProperty("primary").GetProperty("received").GetInt64() == 5,
+                "5 primary frames received");
+
+            using (Process kill = Process.Start("kill", $"-TERM {process.Id}"))
+                await kill.WaitForExitAsync(TestContext.Current.CancellationToken);
+
+            await process.WaitForExitAsync(TestContext.Current.CancellationToken).WaitAsync(Wait.Timeout, TestContext.Current.CancellationToken);
+            string log = output.ToString();
+            Assert.True(process.ExitCode == 3, $"exit code {process.ExitCode}; log:\n{log}");
+            Assert.True(log.Contains("released 0, queued 0, dropped 5 (undelivered 5); accounting balanced: True", StringComparison.Ordinal), log);
+        }
+        finally
+        {
+            if (!process.HasExited)
+                process.Kill();
+        }
+    }
+
+    [Fact]
     public async Task Serve_SamePathTwice_ExitsTwoNamingTheOption()
     {
         var output = new StringBuilder();

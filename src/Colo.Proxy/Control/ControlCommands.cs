@@ -177,7 +177,8 @@ internal static class ControlCommands
         }
     }
 
-    // Garbage collections per generation and CPU time: a steady run should show no gen1/gen2 collections.
+    // Garbage collections per generation, bytes allocated, CPU time and resident memory (current and peak: VmRSS and
+    // VmHWM on Linux): a steady run should show no gen1/gen2 collections and no growth of allocated-bytes per frame.
     private static void WriteProcess(Utf8JsonWriter w)
     {
         w.WriteStartObject("process");
@@ -186,6 +187,11 @@ internal static class ControlCommands
         w.WriteNumber("gc-gen2", GC.CollectionCount(2));
         w.WriteNumber("allocated-bytes", GC.GetTotalAllocatedBytes());
         w.WriteNumber("cpu-ms", (long)Environment.CpuUsage.TotalTime.TotalMilliseconds);
+        using (var process = System.Diagnostics.Process.GetCurrentProcess())
+        {
+            w.WriteNumber("rss-bytes", process.WorkingSet64);
+            w.WriteNumber("peak-rss-bytes", process.PeakWorkingSet64);
+        }
         w.WriteEndObject();
     }
 

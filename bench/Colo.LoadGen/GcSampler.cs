@@ -6,7 +6,7 @@ namespace Colo.LoadGen;
 
 /// <summary>What ColoProxy's <c>query-stats</c> says about its process and its memory cap at one moment.</summary>
 internal readonly record struct ComparatorStats(long Gen0, long Gen1, long Gen2, long AllocatedBytes, long MemoryCapTriggers,
-    long BufferedBytes);
+    long BufferedBytes, long StorageAllocations);
 
 /// <summary>
 /// Garbage collections, allocated bytes and memory-cap checkpoints of a ColoProxy comparator, read from its control
@@ -38,13 +38,15 @@ internal static class GcSampler
             long memoryCap = stats.TryGetProperty("triggers", out JsonElement triggers)
                 && triggers.TryGetProperty("memory_cap", out JsonElement cap) ? cap.GetInt64() : 0;
             long buffered = stats.TryGetProperty("buffered-bytes", out JsonElement b) ? b.GetInt64() : 0;
+            long storage = stats.TryGetProperty("storage-allocations", out JsonElement sa) ? sa.GetInt64() : 0;
             return new ComparatorStats(
                 process.GetProperty("gc-gen0").GetInt64(),
                 process.GetProperty("gc-gen1").GetInt64(),
                 process.GetProperty("gc-gen2").GetInt64(),
                 process.GetProperty("allocated-bytes").GetInt64(),
                 memoryCap,
-                buffered);
+                buffered,
+                storage);
         }
         catch (Exception ex) when (ex is IOException or SocketException or JsonException or InvalidOperationException or KeyNotFoundException)
         {

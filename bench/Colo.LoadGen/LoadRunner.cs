@@ -137,6 +137,7 @@ internal static class LoadRunner
                 : [e.Gen0 - a.Gen0, e.Gen1 - a.Gen1, e.Gen2 - a.Gen2],
             AllocatedBytes = gcAtStart is { } a2 && gcAtEnd is { } e2 ? e2.AllocatedBytes - a2.AllocatedBytes : null,
             MemoryCapTriggers = gcAtEnd?.MemoryCapTriggers,
+            StorageAllocations = gcAtStart is { } a3 && gcAtEnd is { } e3 ? e3.StorageAllocations - a3.StorageAllocations : null,
             MaxBufferedBytes = leadSampler.MaxBufferedBytes,
             MaxPrimaryLeadFrames = leadSampler.MaxPrimaryLead,
             MaxSecondaryLeadFrames = leadSampler.MaxSecondaryLead,

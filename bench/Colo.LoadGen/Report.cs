@@ -137,7 +137,7 @@ internal static class Report
     {
         CultureInfo c = CultureInfo.InvariantCulture;
         var text = new StringBuilder();
-        text.AppendLine("| scenario | comparator | frames/s | CPU-s / M frames | fps / QEMU | CPU / QEMU | fps / lock-step | lead MB (P / S) | held MB | memory_cap / all checkpoints | B / frame | GCs 0/1/2 | peak RSS MiB | ok |");
+        text.AppendLine("| scenario | comparator | frames/s | CPU-s / M frames | fps / QEMU | CPU / QEMU | fps / lock-step | lead MB (P / S) | held MB | memory_cap / all checkpoints | B / frame (new chunks) | GCs 0/1/2 | peak RSS MiB | ok |");
         text.AppendLine("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|:-:|");
         foreach (IGrouping<string, Row> scenario in rows.GroupBy(r => r.Scenario))
         {
@@ -162,6 +162,8 @@ internal static class Report
                 string checkpointCell = (double.IsFinite(memoryCap) ? memoryCap.ToString("0", c) + " / " : "") + Number(checkpoints, "requested").ToString("0", c);
                 string held = d.TryGetProperty("max_buffered_bytes", out JsonElement h) ? (h.GetDouble() / 1e6).ToString("0.0", c) : "";
                 string perFrame = Number(d, "allocated_bytes_per_frame") is var b && double.IsFinite(b) ? b.ToString("0.00", c) : "";
+                if (perFrame.Length > 0 && Number(d, "storage_allocations") is var chunks && double.IsFinite(chunks))
+                    perFrame += " (" + chunks.ToString("0", c) + ")";
                 string fpsQemu = qemu is null || row == qemu ? "" : Ratio(fps, Number(qemu.Data!.Value, "frames_per_s"));
                 string cpuQemu = qemu is null || row == qemu ? "" : Ratio(cpu, Number(qemu.Data!.Value, "cpu_s_per_mframes"));
                 string fpsStep = step is null ? "" : Ratio(fps, Number(step.Data!.Value, "frames_per_s"));

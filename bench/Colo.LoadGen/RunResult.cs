@@ -38,6 +38,9 @@ internal sealed class RunResult
     /// <summary>Memory-cap checkpoints the comparator asked for over the whole run (ColoProxy only).</summary>
     public long? MemoryCapTriggers { get; init; }
 
+    /// <summary>Chunks and queue blocks the comparator's engine allocated over the measured window (ColoProxy only).</summary>
+    public long? StorageAllocations { get; init; }
+
     /// <summary>Most bytes the comparator held for comparison at any sample (ColoProxy only).</summary>
     public long? MaxBufferedBytes { get; init; }
 
@@ -119,6 +122,8 @@ internal sealed class RunResult
                 json.WriteNumber("allocated_bytes", allocated);
                 json.WriteNumber("allocated_bytes_per_frame", Reader.MeasuredFrames > 0 ? Round((double)allocated / Reader.MeasuredFrames, 2) : 0);
             }
+            if (StorageAllocations is { } storage)
+                json.WriteNumber("storage_allocations", storage);
             if (MaxBufferedBytes is { } buffered)
                 json.WriteNumber("max_buffered_bytes", buffered);
             long frameBytes = Plan.PrimaryFrameLength;
@@ -164,6 +169,8 @@ internal sealed class RunResult
             text.Append(c, $", GCs {gc[0]}/{gc[1]}/{gc[2]} (gen0/1/2)");
         if (AllocatedBytes is { } allocated && Reader.MeasuredFrames > 0)
             text.Append(c, $", {(double)allocated / Reader.MeasuredFrames:0.##} B allocated per frame");
+        if (StorageAllocations is { } storage)
+            text.Append(c, $" ({storage} new storage chunks/blocks)");
         if (Options.Skew.Kind != SkewKind.Frames || MaxPrimaryLeadFrames > Options.Skew.Frames)
             text.Append(c, $", skew {Options.Skew}: primary up to {MaxPrimaryLeadFrames * Plan.PrimaryFrameLength / 1e6:0.#} MB ahead, secondary up to {MaxSecondaryLeadFrames * Plan.PrimaryFrameLength / 1e6:0.#} MB");
         if (MaxBufferedBytes is { } buffered)

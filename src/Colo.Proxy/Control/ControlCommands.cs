@@ -69,7 +69,7 @@ internal static class ControlCommands
             case "query-stats":
             {
                 EngineCounters counters = await host.GetCountersAsync().ConfigureAwait(false);
-                (int flows, long buffered) = await host.GetEngineSizeAsync().ConfigureAwait(false);
+                (int flows, long buffered, long storageAllocations) = await host.GetEngineSizeAsync().ConfigureAwait(false);
                 (InputStats primary, InputStats secondary) = host.InputStatistics;
                 return Success(id, w =>
                 {
@@ -80,6 +80,7 @@ internal static class ControlCommands
                     w.WriteNumber("evicted", counters.FlowsEvicted);
                     w.WriteEndObject();
                     w.WriteNumber("buffered-bytes", buffered);
+                    w.WriteNumber("storage-allocations", storageAllocations);
                     w.WriteStartObject("checkpoints");
                     w.WriteNumber("requested", host.Coordinator.RequestsSent);
                     w.WriteNumber("completed", host.CheckpointsCompleted);

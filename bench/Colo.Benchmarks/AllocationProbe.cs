@@ -12,7 +12,8 @@ namespace Colo.Benchmarks;
 /// </summary>
 internal static class AllocationProbe
 {
-    public static int Run(int frames)
+    /// <param name="lead">Primary segments the leading side is ahead in the backlog scenarios.</param>
+    public static int Run(int frames, int lead = 100_000)
     {
         int failures = 0;
         (string Name, int Flows, int Payload, bool Resegment)[] scenarios =
@@ -26,13 +27,13 @@ internal static class AllocationProbe
         ];
         (string Name, int Flows, int Payload, bool Resegment, Side Ahead)[] backlogs =
         [
-            ("1448 B, primary 100k ahead, 1 flow", 1, 1448, false, Side.Primary),
-            ("1448 B, secondary 100k ahead, 1 flow", 1, 1448, false, Side.Secondary),
-            ("1448 B, primary 100k ahead, 1000 flows", 1000, 1448, false, Side.Primary),
-            ("1448 B, secondary 100k ahead, 1000 flows", 1000, 1448, false, Side.Secondary),
-            ("1448 B reseg, primary 100k ahead, 1000 flows", 1000, 1448, true, Side.Primary),
-            ("64 B, primary 100k ahead, 1 flow", 1, 64, false, Side.Primary),
-            ("64 B, secondary 100k ahead, 1000 flows", 1000, 64, false, Side.Secondary),
+            ("1448 B, primary ahead, 1 flow", 1, 1448, false, Side.Primary),
+            ("1448 B, secondary ahead, 1 flow", 1, 1448, false, Side.Secondary),
+            ("1448 B, primary ahead, 1000 flows", 1000, 1448, false, Side.Primary),
+            ("1448 B, secondary ahead, 1000 flows", 1000, 1448, false, Side.Secondary),
+            ("1448 B reseg, primary ahead, 1000 flows", 1000, 1448, true, Side.Primary),
+            ("64 B, primary ahead, 1 flow", 1, 64, false, Side.Primary),
+            ("64 B, secondary ahead, 1000 flows", 1000, 64, false, Side.Secondary),
         ];
         foreach ((string name, int flows, int payload, bool resegment) in scenarios)
         {
@@ -43,9 +44,10 @@ internal static class AllocationProbe
 
         foreach ((string name, int flows, int payload, bool resegment, Side ahead) in backlogs)
         {
-            var driver = new BacklogDriver(flows, payload, resegment, ahead, 100_000);
+            var driver = new BacklogDriver(flows, payload, resegment, ahead, lead);
             driver.WarmUp();
-            failures += Measure(name, frames, driver.Run, () => driver.Sink.Released, () => driver.Engine.StorageAllocations);
+            failures += Measure(string.Create(CultureInfo.InvariantCulture, $"{name} by {driver.Lead}"), frames, driver.Run,
+                () => driver.Sink.Released, () => driver.Engine.StorageAllocations);
         }
 
         return failures == 0 ? 0 : 1;

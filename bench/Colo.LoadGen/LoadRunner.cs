@@ -45,7 +45,8 @@ internal static class LoadRunner
         Thread readerThread = StartThread("outdev-reader", reader.Run);
         Thread primaryThread = StartThread("primary-writer", primaryWriter.Run);
         Thread secondaryThread = StartThread("secondary-writer", secondaryWriter.Run);
-        var leadSampler = new LeadSampler(state, options.Control);
+        // Bytes held are sampled only when the replicas run apart: lock-step runs stay as they were measured before.
+        var leadSampler = new LeadSampler(state, options.Skew.Kind == SkewKind.Frames ? null : options.Control);
         Thread leadThread = StartThread("lead-sampler", leadSampler.Run);
 
         // CPU is sampled at the end of the warm-up (or at the start when there is none).

@@ -7,16 +7,25 @@
 # All four are driven by the same load generator (bench/Colo.LoadGen) over unix sockets with QEMU's framing,
 # each cell against a freshly started comparator. Prints one Markdown table (also saved with the raw JSON lines).
 #
-# Usage: bench/compare.sh [--quick] [--seconds S] [--repeat N] [--out DIR] [--targets "null qemu cp-1w cp-Nw"] [--no-build]
+# Usage: bench/compare.sh [--quick | --lag] [--seconds S] [--repeat N] [--out DIR] [--targets "null qemu cp-1w cp-Nw"]
+#                         [--scenarios REGEX] [--no-build]
+#   --scenarios REGEX runs only the scenarios of the chosen set whose names match (grep -E).
 #   --repeat N runs every cell N times (targets interleaved) and reports the median run (frames/s; p99 when paced).
+#   --lag runs the replicas apart instead of in lock-step: free-running (--skew none) and with the secondary held
+#     10 ms, 100 ms, 1 s or 10, 100, 200 MB behind, next to the same loads in lock-step; 13 s cells (the first 3 s
+#     excluded, so a 10 s measured window), targets "null qemu cp-1w" unless --targets says otherwise. Prints the
+#     lock-step table and the lag table (ratios to QEMU and to lock-step, lead, bytes held, memory_cap checkpoints,
+#     bytes allocated per frame and GCs per generation of ColoProxy).
 # Needs: the .NET SDK (global.json) and qemu-system-x86 (installed here with apt-get when running as root).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 QUICK=0
+LAG=0
 SECONDS_PER_CELL=""
 OUT=""
-TARGETS="null qemu cp-1w cp-Nw"
+TARGETS=""
+ONLY=""
 BUILD=1
 REPEAT=1
 QUEUE=262144
@@ -24,10 +33,12 @@ QUEUE=262144
 while [ $# -gt 0 ]; do
     case "$1" in
         --quick) QUICK=1 ;;
+        --lag) LAG=1 ;;
         --seconds) SECONDS_PER_CELL=$2; shift ;;
         --out) OUT=$2; shift ;;
         --repeat) REPEAT=$2; shift ;;
         --targets) TARGETS=$2; shift ;;
+        --scenarios) ONLY=$2; shift ;;
         --no-build) BUILD=0 ;;
         -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
         *) echo "compare.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
@@ -35,10 +46,19 @@ while [ $# -gt 0 ]; do
     shift
 done
 
-if [ -z "$SECONDS_PER_CELL" ]; then
-    if [ "$QUICK" = 1 ]; then SECONDS_PER_CELL=3; else SECONDS_PER_CELL=6; fi
+if [ "$QUICK" = 1 ] && [ "$LAG" = 1 ]; then
+    echo "compare.sh: --quick and --lag are separate sets; give one" >&2
+    exit 2
 fi
-WARMUP=$(awk -v s="$SECONDS_PER_CELL" 'BEGIN { w = s / 4; if (w > 1.5) w = 1.5; printf "%.2f", w }')
+if [ -z "$SECONDS_PER_CELL" ]; then
+    if [ "$QUICK" = 1 ]; then SECONDS_PER_CELL=3; elif [ "$LAG" = 1 ]; then SECONDS_PER_CELL=13; else SECONDS_PER_CELL=6; fi
+fi
+if [ -z "$TARGETS" ]; then
+    if [ "$LAG" = 1 ]; then TARGETS="null qemu cp-1w"; else TARGETS="null qemu cp-1w cp-Nw"; fi
+fi
+# Lagged runs need longer to build their backlog (up to 200 MB) before the measured window starts.
+if [ "$LAG" = 1 ]; then MAX_WARMUP=3; else MAX_WARMUP=1.5; fi
+WARMUP=$(awk -v s="$SECONDS_PER_CELL" -v m="$MAX_WARMUP" 'BEGIN { w = s / 4; if (w > m) w = m; printf "%.2f", w }')
 STAMP=$(date -u +%Y%m%dT%H%M%SZ)
 OUT=${OUT:-$ROOT/bench/artifacts/compare-$STAMP}
 ART=$ROOT/bench/artifacts/build
@@ -197,7 +217,42 @@ SCENARIOS_QUICK=(
     "64B 1000 flows|--flows 1000 --frame-size 64"
     "latency 20k fps 1514B 1 flow|--flows 1 --frame-size 1514 --rate 20000"
 )
-if [ "$QUICK" = 1 ]; then SCENARIOS=("${SCENARIOS_QUICK[@]}"); else SCENARIOS=("${SCENARIOS_FULL[@]}"); fi
+# Replicas apart. Lock-step rows of the same loads come first (the "fps / lock-step" column). A time lag's backlog
+# is the frame rate times the lag, so those runs cap what is in flight at 131,072 frames (198 MB of 1514 B frames);
+# a byte lag holds the secondary that far behind and the primary at most 1024 frames further.
+SCENARIOS_LAG=(
+    "1514B 1 flow lock-step|--flows 1 --frame-size 1514"
+    "1514B 1000 flows lock-step|--flows 1000 --frame-size 1514"
+    "1514B 1000 flows reseg lock-step|--flows 1000 --frame-size 1514 --resegment 0.5"
+    "64B 1 flow lock-step|--flows 1 --frame-size 64"
+    "64B 1000 flows lock-step|--flows 1000 --frame-size 64"
+    "1514B 1 flow free|--flows 1 --frame-size 1514 --skew none"
+    "1514B 1000 flows free|--flows 1000 --frame-size 1514 --skew none"
+    "1514B 1000 flows reseg free|--flows 1000 --frame-size 1514 --resegment 0.5 --skew none"
+    "64B 1 flow free|--flows 1 --frame-size 64 --skew none"
+    "64B 1000 flows free|--flows 1000 --frame-size 64 --skew none"
+    "1514B 1 flow lag 10ms|--flows 1 --frame-size 1514 --skew time:10ms --window 131072"
+    "1514B 1 flow lag 100ms|--flows 1 --frame-size 1514 --skew time:100ms --window 131072"
+    "1514B 1 flow lag 1s|--flows 1 --frame-size 1514 --skew time:1s --window 131072"
+    "1514B 1000 flows lag 10ms|--flows 1000 --frame-size 1514 --skew time:10ms --window 131072"
+    "1514B 1000 flows lag 100ms|--flows 1000 --frame-size 1514 --skew time:100ms --window 131072"
+    "1514B 1000 flows lag 1s|--flows 1000 --frame-size 1514 --skew time:1s --window 131072"
+    "1514B 1 flow lag 10MB|--flows 1 --frame-size 1514 --skew bytes:10MB"
+    "1514B 1 flow lag 100MB|--flows 1 --frame-size 1514 --skew bytes:100MB"
+    "1514B 1 flow lag 200MB|--flows 1 --frame-size 1514 --skew bytes:200MB"
+    "1514B 1000 flows lag 10MB|--flows 1000 --frame-size 1514 --skew bytes:10MB"
+    "1514B 1000 flows lag 100MB|--flows 1000 --frame-size 1514 --skew bytes:100MB"
+    "1514B 1000 flows lag 200MB|--flows 1000 --frame-size 1514 --skew bytes:200MB"
+    "64B 1 flow lag 10ms|--flows 1 --frame-size 64 --skew time:10ms --window 131072"
+    "64B 1 flow lag 10MB|--flows 1 --frame-size 64 --skew bytes:10MB"
+)
+if [ "$QUICK" = 1 ]; then
+    SCENARIOS=("${SCENARIOS_QUICK[@]}")
+elif [ "$LAG" = 1 ]; then
+    SCENARIOS=("${SCENARIOS_LAG[@]}")
+else
+    SCENARIOS=("${SCENARIOS_FULL[@]}")
+fi
 
 {
     echo "machine: $(nproc) CPUs, $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)," \
@@ -209,6 +264,7 @@ if [ "$QUICK" = 1 ]; then SCENARIOS=("${SCENARIOS_QUICK[@]}"); else SCENARIOS=("
 
 for entry in "${SCENARIOS[@]}"; do
     scenario=${entry%%|*}
+    if [ -n "$ONLY" ] && ! grep -Eq -- "$ONLY" <<<"$scenario"; then continue; fi
     read -r -a args <<<"${entry#*|}"
     for rep in $(seq 1 "$REPEAT"); do
         for target in $TARGETS; do

@@ -6,4 +6,5 @@ public static class Categories
     public const string Parse = "parse";
     public const string Compare = "compare";
     public const string Resegment = "resegment";
+    public const string Backlog = "backlog";
 }

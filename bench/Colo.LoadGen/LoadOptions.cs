@@ -20,8 +20,19 @@ internal sealed class LoadOptions
           --pid PID              comparator process: CPU seconds and peak RSS from /proc
           --control EP           ColoProxy's control socket: GC collections per generation over the measured window
           --label TEXT --scenario TEXT   copied into the JSON result
-          --window N             max primary frames sent but not released (default 65536)
-          --skew N               max primary frames ahead of the secondary (default 1024)
+          --window N             max frames of either side sent but not released (default 65536; with a byte lag,
+                                 the lag in frames plus 65536)
+          --skew MODE            how far apart the replicas may run (default 1024):
+                                   N, frames:N   lock-step: the primary at most N frames ahead, the secondary never
+                                                 ahead
+                                   none          free-running: no bound between the sides, each writes as fast as
+                                                 its socket takes it (only --window holds either back)
+                                   time:D        lag: the secondary writes a segment D after the primary did
+                                                 (10ms, 100ms, 1s); the backlog is the frame rate times D, at
+                                                 most --window frames
+                                   bytes:B       lag: the secondary stays B bytes of primary frames behind (10MB,
+                                                 100MB, 200MB) and the primary at most 1024 frames further ahead,
+                                                 until the primary stops; then the secondary catches up
           --batch-bytes N --batch-frames N --socket-buffer N   write batching (262144, 512) and SO_SNDBUF/RCVBUF (4 MiB)
           --drain-timeout S      after sending, wait this long without a release before calling frames lost (default 5)
           --connect-timeout S    keep retrying connects this long (default 10)
@@ -72,7 +83,7 @@ internal sealed class LoadOptions
 
     public int Window { get; init; } = 65536;
 
-    public int Skew { get; init; } = 1024;
+    public SkewBound Skew { get; init; } = SkewBound.LockStep(1024);
 
     public int BatchBytes { get; init; } = 256 * 1024;
 
@@ -90,6 +101,9 @@ internal sealed class LoadOptions
 
     public ulong Seed { get; init; } = 1;
 
+    /// <summary>Largest --window: the timestamp rings must hold every frame in flight on both sides.</summary>
+    public const int MaxWindow = RunState.RingSize / 2;
+
     public static LoadOptions Parse(IReadOnlyList<string> args)
     {
         var reader = new ArgReader(args, new HashSet<string>(StringComparer.Ordinal) { "--full-checksum", "--isn-near-wrap" });
@@ -100,6 +114,13 @@ internal sealed class LoadOptions
         string? notify = reader.String("--notify-dev");
         string? control = reader.String("--control");
         double durationSeconds = reader.Double("--duration", 5, 0.1, 3600);
+        SkewBound skew = SkewBound.Parse(reader.String("--skew") ?? "1024", MaxWindow);
+        long lagFrames = skew.LagFrames(payload + TrafficPlan.HeadersLength);
+        if (lagFrames + 16 > MaxWindow)
+        {
+            throw new UsageException(
+                $"--skew {skew}: a lag of {lagFrames} frames does not fit the {MaxWindow}-frame window; use larger frames or a smaller lag.");
+        }
         var options = new LoadOptions
         {
             PrimaryIn = Endpoint.Parse(reader.Required("--primary-in")),
@@ -120,8 +141,8 @@ internal sealed class LoadOptions
             Control = control is null ? null : Endpoint.Parse(control),
             Label = reader.String("--label") ?? "",
             Scenario = reader.String("--scenario") ?? "",
-            Window = (int)reader.Long("--window", 65536, 16, RunState.RingSize / 4),
-            Skew = (int)reader.Long("--skew", 1024, 4, RunState.RingSize / 4),
+            Window = (int)reader.Long("--window", skew.Kind == SkewKind.Bytes ? Math.Min(lagFrames + 65536, MaxWindow) : 65536, 16, MaxWindow),
+            Skew = skew,
             BatchBytes = (int)reader.Long("--batch-bytes", 256 * 1024, 1, 64 * 1024 * 1024),
             BatchFrames = (int)reader.Long("--batch-frames", 512, 1, 1 << 20),
             SocketBuffer = (int)reader.Long("--socket-buffer", 4 * 1024 * 1024, 0, 1 << 30),
@@ -132,6 +153,8 @@ internal sealed class LoadOptions
             Seed = (ulong)reader.Long("--seed", 1, 0, long.MaxValue),
         };
         reader.RejectUnknown();
+        if (options.Skew.Kind == SkewKind.Bytes && options.Window <= lagFrames)
+            throw new UsageException($"--window {options.Window} must be larger than the lag ({lagFrames} frames).");
         if (options.Resegment > 0 && options.Payload < 2)
             throw new UsageException("--resegment needs a payload of at least 2 bytes.");
         return options;

@@ -39,12 +39,15 @@ internal static class LoadRunner
         var secondaryWriter = new SideWriter(state, secondary, primary: false, options);
         double cpuAtStart = ProcessSampler.CpuSeconds(options.Pid);
         long cpuAtStartTime = RunState.Now();
-        long[]? gcAtStart = null;
+        ComparatorStats? gcAtStart = null;
         state.StartTimestamp = start;
 
         Thread readerThread = StartThread("outdev-reader", reader.Run);
         Thread primaryThread = StartThread("primary-writer", primaryWriter.Run);
         Thread secondaryThread = StartThread("secondary-writer", secondaryWriter.Run);
+        // Bytes held are sampled only when the replicas run apart: lock-step runs stay as they were measured before.
+        var leadSampler = new LeadSampler(state, options.Skew.Kind == SkewKind.Frames ? null : options.Control);
+        Thread leadThread = StartThread("lead-sampler", leadSampler.Run);
 
         // CPU is sampled at the end of the warm-up (or at the start when there is none).
         while (RunState.Now() < measureFrom && primaryThread.IsAlive)
@@ -95,7 +98,9 @@ internal static class LoadRunner
         double cpuAtEnd = ProcessSampler.CpuSeconds(options.Pid);
         long cpuAtEndTime = RunState.Now();
         long peakRss = ProcessSampler.StatusKilobytes(options.Pid, "VmHWM");
-        long[]? gcAtEnd = gcAtStart is null ? null : GcSampler.Sample(options.Control);
+        leadSampler.Stop();
+        leadThread.Join(TimeSpan.FromSeconds(2));
+        ComparatorStats? gcAtEnd = gcAtStart is null ? null : GcSampler.Sample(options.Control);
 
         // Hang up: inputs first, then outdev and notify.
         state.Stopping = true;
@@ -128,9 +133,15 @@ internal static class LoadRunner
             CpuSeconds = cpuAtEnd - cpuAtStart,
             CpuWindowSeconds = RunState.Seconds(cpuAtEndTime - cpuAtStartTime),
             PeakRssKilobytes = peakRss,
-            GcCollections = gcAtStart is null || gcAtEnd is null
+            GcCollections = gcAtStart is not { } a || gcAtEnd is not { } e
                 ? null
-                : [gcAtEnd[0] - gcAtStart[0], gcAtEnd[1] - gcAtStart[1], gcAtEnd[2] - gcAtStart[2]],
+                : [e.Gen0 - a.Gen0, e.Gen1 - a.Gen1, e.Gen2 - a.Gen2],
+            AllocatedBytes = gcAtStart is { } a2 && gcAtEnd is { } e2 ? e2.AllocatedBytes - a2.AllocatedBytes : null,
+            MemoryCapTriggers = gcAtEnd?.MemoryCapTriggers,
+            StorageAllocations = gcAtStart is { } a3 && gcAtEnd is { } e3 ? e3.StorageAllocations - a3.StorageAllocations : null,
+            MaxBufferedBytes = leadSampler.MaxBufferedBytes,
+            MaxPrimaryLeadFrames = leadSampler.MaxPrimaryLead,
+            MaxSecondaryLeadFrames = leadSampler.MaxSecondaryLead,
             Lost = lost,
             Requests = responder?.Requests ?? 0,
             Checkpoints = responder?.Checkpoints ?? 0,

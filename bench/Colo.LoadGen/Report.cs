@@ -15,7 +15,9 @@ internal static class Report
         colo-loadgen report RESULTS.jsonl [--qemu-label qemu] [--null-label null]
           Prints a Markdown table: per scenario and comparator, frames/s, MB/s, CPU-s per M frames, latency p50/p99,
           peak RSS, and ratios to QEMU and to the null forwarder measured in the same run. A cell measured several
-          times is shown by its run with the median frames/s (median p99 latency for paced runs).
+          times is shown by its run with the median frames/s (median p99 latency for paced runs). Free-running and
+          lagged runs (--skew none, time:D, bytes:B) get a second table: ratios to QEMU and to the same load in
+          lock-step, how far apart the writers ran, bytes held, memory_cap checkpoints, bytes allocated per frame, GCs.
         """;
 
     private sealed record Row(string Label, string Scenario, JsonElement? Data, string? Pending);
@@ -42,7 +44,17 @@ internal static class Report
             rows.Add(new Row(label, scenario, pending is null ? root : null, pending));
         }
 
-        Console.Out.Write(Format(Medians(rows), qemuLabel, nullLabel));
+        List<Row> medians = Medians(rows);
+        List<Row> lockStep = medians.Where(r => !IsLag(r)).ToList();
+        List<Row> lagged = medians.Where(IsLag).ToList();
+        if (lockStep.Count > 0)
+            Console.Out.Write(Format(lockStep, qemuLabel, nullLabel));
+        if (lagged.Count > 0)
+        {
+            if (lockStep.Count > 0)
+                Console.Out.WriteLine();
+            Console.Out.Write(FormatLag(lagged, lockStep, qemuLabel));
+        }
         return 0;
     }
 
@@ -110,6 +122,66 @@ internal static class Report
 
         return text.ToString();
     }
+
+    /// <summary>A free-running or lagged run (<c>skew</c> other than <c>frames:N</c>); older results have no skew.</summary>
+    private static bool IsLag(Row row) =>
+        row.Data is JsonElement d ? Text(d, "skew") is { } skew && !skew.StartsWith("frames:", StringComparison.Ordinal)
+            : row.Scenario.EndsWith(" free", StringComparison.Ordinal) || row.Scenario.Contains(" lag ", StringComparison.Ordinal);
+
+    /// <summary>
+    /// The lag table: per free-running or lagged scenario and comparator, frames/s and CPU against QEMU in the same
+    /// scenario and against the same comparator on the same load in lock-step (flows, frame size, re-segmentation),
+    /// how far apart the writers ran, what ColoProxy held, memory-cap checkpoints, bytes allocated per frame and GCs.
+    /// </summary>
+    private static string FormatLag(List<Row> rows, List<Row> lockStep, string qemuLabel)
+    {
+        CultureInfo c = CultureInfo.InvariantCulture;
+        var text = new StringBuilder();
+        text.AppendLine("| scenario | comparator | frames/s | CPU-s / M frames | fps / QEMU | CPU / QEMU | fps / lock-step | lead MB (P / S) | held MB | memory_cap / all checkpoints | B / frame (new chunks) | GCs 0/1/2 | peak RSS MiB | ok |");
+        text.AppendLine("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|:-:|");
+        foreach (IGrouping<string, Row> scenario in rows.GroupBy(r => r.Scenario))
+        {
+            Row? qemu = scenario.FirstOrDefault(r => r.Label == qemuLabel && r.Data is not null);
+            foreach (Row row in scenario)
+            {
+                if (row.Data is not JsonElement d)
+                {
+                    text.AppendLine(c, $"| {row.Scenario} | {row.Label} | pending: {row.Pending} | | | | | | | | | | | |");
+                    continue;
+                }
+
+                double fps = Number(d, "frames_per_s");
+                double cpu = Number(d, "cpu_s_per_mframes");
+                Row? step = lockStep.FirstOrDefault(r => r.Label == row.Label && r.Data is JsonElement l && SameLoad(l, d));
+                bool ok = d.TryGetProperty("ok", out JsonElement okElement) && okElement.GetBoolean();
+                string gc = d.TryGetProperty("gc", out JsonElement g)
+                    ? $"{g.GetProperty("gen0").GetInt64()}/{g.GetProperty("gen1").GetInt64()}/{g.GetProperty("gen2").GetInt64()}"
+                    : "";
+                JsonElement checkpoints = d.GetProperty("checkpoints");
+                double memoryCap = Number(checkpoints, "memory_cap");
+                string checkpointCell = (double.IsFinite(memoryCap) ? memoryCap.ToString("0", c) + " / " : "") + Number(checkpoints, "requested").ToString("0", c);
+                string held = d.TryGetProperty("max_buffered_bytes", out JsonElement h) ? (h.GetDouble() / 1e6).ToString("0.0", c) : "";
+                string perFrame = Number(d, "allocated_bytes_per_frame") is var b && double.IsFinite(b) ? b.ToString("0.00", c) : "";
+                if (perFrame.Length > 0 && Number(d, "storage_allocations") is var chunks && double.IsFinite(chunks))
+                    perFrame += " (" + chunks.ToString("0", c) + ")";
+                string fpsQemu = qemu is null || row == qemu ? "" : Ratio(fps, Number(qemu.Data!.Value, "frames_per_s"));
+                string cpuQemu = qemu is null || row == qemu ? "" : Ratio(cpu, Number(qemu.Data!.Value, "cpu_s_per_mframes"));
+                string fpsStep = step is null ? "" : Ratio(fps, Number(step.Data!.Value, "frames_per_s"));
+                text.AppendLine(c,
+                    $"| {row.Scenario} | {row.Label} | {fps:N0} | {Cell(cpu, "0.00")} | {fpsQemu} | {cpuQemu} | {fpsStep} | {Cell(Number(d, "max_primary_lead_mb"), "0")} / {Cell(Number(d, "max_secondary_lead_mb"), "0")} | {held} | {checkpointCell} | {perFrame} | {gc} | {Cell(Number(d, "rss_peak_kb") / 1024, "0.0")} | {(ok ? "yes" : "**no**" + Problems(d))} |");
+            }
+        }
+
+        return text.ToString();
+    }
+
+    private static bool SameLoad(JsonElement a, JsonElement b) =>
+        Number(a, "flows") == Number(b, "flows") && Number(a, "frame_size") == Number(b, "frame_size")
+        && Number(a, "resegment") == Number(b, "resegment") && Number(a, "rate") == Number(b, "rate")
+        && Number(a, "divergence") == Number(b, "divergence");
+
+    private static string? Text(JsonElement element, string name) =>
+        element.TryGetProperty(name, out JsonElement value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
 
     /// <summary>" (N reordered, N lost)": what made a run fail.</summary>
     private static string Problems(JsonElement d)

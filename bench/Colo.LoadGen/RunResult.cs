@@ -32,6 +32,23 @@ internal sealed class RunResult
     /// <summary>Collections of generation 0, 1 and 2 in the comparator over the measured window (ColoProxy only).</summary>
     public long[]? GcCollections { get; init; }
 
+    /// <summary>Bytes the comparator allocated over the measured window (ColoProxy only).</summary>
+    public long? AllocatedBytes { get; init; }
+
+    /// <summary>Memory-cap checkpoints the comparator asked for over the whole run (ColoProxy only).</summary>
+    public long? MemoryCapTriggers { get; init; }
+
+    /// <summary>Chunks and queue blocks the comparator's engine allocated over the measured window (ColoProxy only).</summary>
+    public long? StorageAllocations { get; init; }
+
+    /// <summary>Most bytes the comparator held for comparison at any sample (ColoProxy only).</summary>
+    public long? MaxBufferedBytes { get; init; }
+
+    /// <summary>Most primary frames written ahead of the secondary at any sample (and the other way round).</summary>
+    public long MaxPrimaryLeadFrames { get; init; }
+
+    public long MaxSecondaryLeadFrames { get; init; }
+
     public required long Lost { get; init; }
 
     public required long Requests { get; init; }
@@ -72,6 +89,8 @@ internal sealed class RunResult
             json.WriteNumber("resegment", Options.Resegment);
             json.WriteNumber("divergence", Options.Divergence);
             json.WriteNumber("rate", Options.Rate);
+            json.WriteString("skew", Options.Skew.ToString());
+            json.WriteNumber("window", Options.Window);
             json.WriteNumber("vnet_hdr", Plan.VnetHeaderLength);
             json.WriteNumber("send_s", Round(SendSeconds, 3));
             json.WriteNumber("measured_s", Round(MeasuredSeconds, 3));
@@ -98,8 +117,22 @@ internal sealed class RunResult
                 json.WriteNumber("gen2", gc[2]);
                 json.WriteEndObject();
             }
+            if (AllocatedBytes is { } allocated)
+            {
+                json.WriteNumber("allocated_bytes", allocated);
+                json.WriteNumber("allocated_bytes_per_frame", Reader.MeasuredFrames > 0 ? Round((double)allocated / Reader.MeasuredFrames, 2) : 0);
+            }
+            if (StorageAllocations is { } storage)
+                json.WriteNumber("storage_allocations", storage);
+            if (MaxBufferedBytes is { } buffered)
+                json.WriteNumber("max_buffered_bytes", buffered);
+            long frameBytes = Plan.PrimaryFrameLength;
+            json.WriteNumber("max_primary_lead_mb", Round(MaxPrimaryLeadFrames * frameBytes / 1e6, 1));
+            json.WriteNumber("max_secondary_lead_mb", Round(MaxSecondaryLeadFrames * frameBytes / 1e6, 1));
             json.WriteStartObject("checkpoints");
             json.WriteNumber("requested", Requests);
+            if (MemoryCapTriggers is { } memoryCap)
+                json.WriteNumber("memory_cap", memoryCap);
             json.WriteNumber("answered", Checkpoints);
             json.WriteEndObject();
             json.WriteNumber("lost", Lost);
@@ -134,6 +167,16 @@ internal sealed class RunResult
             text.Append(c, $", CPU {CpuSeconds:0.00} s ({CpuPerMillion:0.00} s per M frames), peak RSS {PeakRssKilobytes / 1024.0:0.0} MiB");
         if (GcCollections is { } gc)
             text.Append(c, $", GCs {gc[0]}/{gc[1]}/{gc[2]} (gen0/1/2)");
+        if (AllocatedBytes is { } allocated && Reader.MeasuredFrames > 0)
+            text.Append(c, $", {(double)allocated / Reader.MeasuredFrames:0.##} B allocated per frame");
+        if (StorageAllocations is { } storage)
+            text.Append(c, $" ({storage} new storage chunks/blocks)");
+        if (Options.Skew.Kind != SkewKind.Frames || MaxPrimaryLeadFrames > Options.Skew.Frames)
+            text.Append(c, $", skew {Options.Skew}: primary up to {MaxPrimaryLeadFrames * Plan.PrimaryFrameLength / 1e6:0.#} MB ahead, secondary up to {MaxSecondaryLeadFrames * Plan.PrimaryFrameLength / 1e6:0.#} MB");
+        if (MaxBufferedBytes is { } buffered)
+            text.Append(c, $", held up to {buffered / 1e6:0.#} MB");
+        if (MemoryCapTriggers is { } memoryCap)
+            text.Append(c, $", {memoryCap} memory_cap checkpoints");
         text.Append(c, $"; sent {SentPrimary} P / {SentSecondary} S, released {Released}");
         if (Requests > 0)
             text.Append(c, $", {Requests} checkpoint requests, {Checkpoints} answered");

@@ -14,6 +14,8 @@ internal sealed class RunState
     public const int RingMask = RingSize - 1;
 
     private readonly object _gate = new();
+    private readonly object _roundGate = new();
+    private long _secondaryRoundsStarted;
     private int _waiters;
 
     public RunState(TrafficPlan plan)
@@ -58,6 +60,9 @@ internal sealed class RunState
     /// <summary>Rounds the primary will send in total; long.MaxValue until it decides to stop.</summary>
     public long FinalRounds = long.MaxValue;
 
+    /// <summary>Set when the primary has written its last frame (a byte-lagged secondary then catches up).</summary>
+    public bool PrimaryFinished;
+
     /// <summary>Set when something failed; everyone stops.</summary>
     public volatile bool Abort;
 
@@ -68,6 +73,26 @@ internal sealed class RunState
 
     /// <summary>Stopwatch timestamp of the first write.</summary>
     public long StartTimestamp;
+
+    /// <summary>The primary stops after <paramref name="primaryRounds"/> rounds, or after as many as a leading secondary has started.</summary>
+    public void DecideFinalRounds(long primaryRounds)
+    {
+        lock (_roundGate)
+            Volatile.Write(ref FinalRounds, Math.Max(primaryRounds, _secondaryRoundsStarted));
+        Notify();
+    }
+
+    /// <summary>A free-running secondary starts <paramref name="round"/> unless the run ends before it.</summary>
+    public bool TryStartSecondaryRound(long round)
+    {
+        lock (_roundGate)
+        {
+            if (round >= Volatile.Read(ref FinalRounds))
+                return false;
+            _secondaryRoundsStarted = Math.Max(_secondaryRoundsStarted, round + 1);
+            return true;
+        }
+    }
 
     public void Fail(string message)
     {

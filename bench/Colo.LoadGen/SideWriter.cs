@@ -10,6 +10,9 @@ namespace Colo.LoadGen;
 /// </summary>
 internal sealed class SideWriter : IProgressWaiter
 {
+    /// <summary>How far past a byte lag the primary may run (the lock-step default skew).</summary>
+    private const int ByteLagSlackFrames = 1024;
+
     private readonly RunState _state;
     private readonly TrafficPlan _plan;
     private readonly Socket _socket;
@@ -17,6 +20,7 @@ internal sealed class SideWriter : IProgressWaiter
     private readonly LoadOptions _options;
     private readonly byte[] _batch;
     private readonly long[] _completes;
+    private readonly long _lagFrames;
     private int _batchLength;
     private int _completesCount;
     private int _framesInBatch;
@@ -38,6 +42,7 @@ internal sealed class SideWriter : IProgressWaiter
         _batch = new byte[Math.Max(options.BatchBytes, 2 * (_plan.PrimaryFrameLength + _plan.FramingLength))];
         _completes = new long[options.BatchFrames * 2];
         _pairResegmented = !primary && _plan.IsResegmented(0, 0);
+        _lagFrames = options.Skew.LagFrames(TrafficPlan.HeadersLength + _plan.Payload);
     }
 
     public Exception? Error { get; private set; }
@@ -68,6 +73,7 @@ internal sealed class SideWriter : IProgressWaiter
         long ticksPerSecond = Stopwatch.Frequency;
         double rate = _options.Rate;
         long durationTicks = (long)(_options.Duration.TotalSeconds * ticksPerSecond);
+        long lagTicks = (long)(_options.Skew.Time.TotalSeconds * ticksPerSecond);
         // A paced run knows its length up front (both sides follow the clock); a flood ends when the primary says so.
         long frames = _options.Frames > 0 ? _options.Frames
             : rate > 0 ? (long)Math.Ceiling(rate * _options.Duration.TotalSeconds) : 0;
@@ -77,18 +83,25 @@ internal sealed class SideWriter : IProgressWaiter
 
         while (!_state.Abort)
         {
-            // End of run: the primary decides at a round boundary; the secondary follows.
+            // End of run: the primary decides at a round boundary; the secondary follows. A free-running secondary may
+            // be rounds ahead: then the primary sends as many rounds as the secondary has started.
             if (_flow == 0 && _piece == 0)
             {
                 if (_primary && Volatile.Read(ref _state.FinalRounds) == long.MaxValue
                     && RunState.Now() - _state.StartTimestamp >= durationTicks)
                 {
-                    Volatile.Write(ref _state.FinalRounds, _round);
-                    _state.Notify();
+                    _state.DecideFinalRounds(_round);
                 }
 
-                if (_round >= Volatile.Read(ref _state.FinalRounds))
+                if (!_primary && _options.Skew.SecondaryMayLead)
+                {
+                    if (!_state.TryStartSecondaryRound(_round))
+                        break;
+                }
+                else if (_round >= Volatile.Read(ref _state.FinalRounds))
+                {
                     break;
+                }
             }
 
             long due = NextDueIndex();
@@ -97,6 +110,19 @@ internal sealed class SideWriter : IProgressWaiter
                 Flush();
                 _state.Wait(this);
                 continue;
+            }
+
+            // A time lag: the segment is due a fixed time after the primary wrote it.
+            if (!_primary && _options.Skew.Kind == SkewKind.Time)
+            {
+                long dueAt = _state.PrimaryTime[(int)(due & RunState.RingMask)] + lagTicks;
+                if (dueAt > RunState.Now())
+                {
+                    Flush();
+                    long waitNs = (long)((dueAt - RunState.Now()) * (1e9 / ticksPerSecond));
+                    Native.SleepNanoseconds(Math.Min(waitNs, 1_000_000));
+                    continue;
+                }
             }
 
             if (rate > 0)
@@ -120,20 +146,42 @@ internal sealed class SideWriter : IProgressWaiter
         }
 
         Flush();
+        if (_primary)
+        {
+            Volatile.Write(ref _state.PrimaryFinished, true);
+            _state.Notify();
+        }
     }
 
     public bool CanProceed() => CanSend(NextDueIndex());
 
     private bool CanSend(long due)
     {
+        SkewBound skew = _options.Skew;
+        bool inWindow = due - Volatile.Read(ref _state.Drained) < _options.Window;
         if (_primary)
         {
-            return due - Volatile.Read(ref _state.SecondaryWritten) < _options.Skew
-                && due - Volatile.Read(ref _state.Drained) < _options.Window;
+            // Lock-step: at most N frames ahead. A byte lag: at most the lag plus the lock-step slack ahead, so the
+            // backlog stays at the lag even when the comparator reads the secondary more slowly than it is written.
+            return inWindow && skew.Kind switch
+            {
+                SkewKind.Frames => due - Volatile.Read(ref _state.SecondaryWritten) < skew.Frames,
+                SkewKind.Bytes => due - Volatile.Read(ref _state.SecondaryWritten) < _lagFrames + ByteLagSlackFrames,
+                _ => true,
+            };
         }
 
-        // The secondary follows the primary (only segments the primary has already built), or the clock when paced.
-        return _options.Rate > 0 || due < Volatile.Read(ref _state.PrimaryBuilt);
+        return skew.Kind switch
+        {
+            // Lock-step: the secondary follows the primary (only segments the primary has already built), or the
+            // clock when paced.
+            SkewKind.Frames => _options.Rate > 0 || due < Volatile.Read(ref _state.PrimaryBuilt),
+            SkewKind.None => inWindow,
+            // Only segments the primary has written (their write time is known); Loop waits for the time itself.
+            SkewKind.Time => due < Volatile.Read(ref _state.PrimaryWritten),
+            _ => due + _lagFrames < Volatile.Read(ref _state.PrimaryWritten)
+                || (Volatile.Read(ref _state.PrimaryFinished) && due < Volatile.Read(ref _state.PrimaryWritten)),
+        };
     }
 
     private void BuildNext()

@@ -114,7 +114,7 @@ internal static class ControlCommands
     private static async Task<byte[]> QueryStatsAsync(IProxyControl control, JsonElement? arguments, JsonElement? id)
     {
         EngineCounters counters = await control.GetCountersAsync().ConfigureAwait(false);
-        (int flows, long buffered) = await control.GetEngineSizeAsync().ConfigureAwait(false);
+        (int flows, long buffered, long storageAllocations) = await control.GetEngineSizeAsync().ConfigureAwait(false);
         ProxyStatus status = control.GetStatus();
         ProxyTransportSnapshot transport = control.GetTransport();
         return ControlReply.Success(id, w =>
@@ -126,6 +126,7 @@ internal static class ControlCommands
             w.WriteNumber("evicted", counters.FlowsEvicted);
             w.WriteEndObject();
             w.WriteNumber("buffered-bytes", buffered);
+            w.WriteNumber("storage-allocations", storageAllocations);
             w.WriteStartObject("checkpoints");
             w.WriteNumber("requested", status.CheckpointsRequested);
             w.WriteNumber("completed", status.CheckpointsCompleted);
@@ -215,7 +216,8 @@ internal static class ControlCommands
         return ControlReply.Empty(id);
     }
 
-    // Garbage collections per generation and CPU time: a steady run should show no gen1/gen2 collections.
+    // Garbage collections per generation, bytes allocated, CPU time and resident memory (current and peak: VmRSS and
+    // VmHWM on Linux): a steady run should show no gen1/gen2 collections and no growth of allocated-bytes per frame.
     private static void WriteProcess(Utf8JsonWriter w)
     {
         w.WriteStartObject("process");
@@ -224,6 +226,11 @@ internal static class ControlCommands
         w.WriteNumber("gc-gen2", GC.CollectionCount(2));
         w.WriteNumber("allocated-bytes", GC.GetTotalAllocatedBytes());
         w.WriteNumber("cpu-ms", (long)Environment.CpuUsage.TotalTime.TotalMilliseconds);
+        using (var process = System.Diagnostics.Process.GetCurrentProcess())
+        {
+            w.WriteNumber("rss-bytes", process.WorkingSet64);
+            w.WriteNumber("peak-rss-bytes", process.PeakWorkingSet64);
+        }
         w.WriteEndObject();
     }
 

@@ -25,7 +25,7 @@ public interface IProxyControl
     Task<EngineCounters> GetCountersAsync();
 
     /// <summary>Tracked flows and buffered bytes, summed over shards.</summary>
-    Task<(int Flows, long BufferedBytes)> GetEngineSizeAsync();
+    Task<(int Flows, long BufferedBytes, long StorageAllocations)> GetEngineSizeAsync();
 
     /// <summary>The flows holding the most queued bytes over all shards.</summary>
     Task<IReadOnlyList<FlowStatus>> GetTopFlowsAsync(int limit);

@@ -125,11 +125,15 @@ internal sealed class EngineShards : IDisposable
         return total;
     }
 
-    /// <summary>Tracked flows and buffered bytes, summed over shards.</summary>
-    public async Task<(int Flows, long BufferedBytes)> GetEngineSizeAsync()
+    /// <summary>
+    /// Tracked flows, buffered bytes and storage allocations (chunks and queue blocks allocated since start: a backlog
+    /// deeper than any before), summed over shards.
+    /// </summary>
+    public async Task<(int Flows, long BufferedBytes, long StorageAllocations)> GetEngineSizeAsync()
     {
-        (int, long)[] sizes = await Task.WhenAll(_workers.Select(w => w.InvokeAsync((engine, _) => (engine.FlowCount, engine.BufferedBytes)))).ConfigureAwait(false);
-        return (sizes.Sum(s => s.Item1), sizes.Sum(s => s.Item2));
+        (int, long, long)[] sizes = await Task.WhenAll(_workers.Select(w =>
+            w.InvokeAsync((engine, _) => (engine.FlowCount, engine.BufferedBytes, engine.StorageAllocations)))).ConfigureAwait(false);
+        return (sizes.Sum(s => s.Item1), sizes.Sum(s => s.Item2), sizes.Sum(s => s.Item3));
     }
 
     /// <summary>The flows holding the most queued bytes over all shards.</summary>

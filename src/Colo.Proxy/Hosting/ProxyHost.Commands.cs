@@ -29,7 +29,7 @@ public sealed partial class ProxyHost
     internal EngineCounters ReadCountersUnsynchronized() => _shards.ReadCountersUnsynchronized();
 
     /// <summary>Tracked flows and buffered bytes, summed over shards.</summary>
-    public Task<(int Flows, long BufferedBytes)> GetEngineSizeAsync() => _shards.GetEngineSizeAsync();
+    public Task<(int Flows, long BufferedBytes, long StorageAllocations)> GetEngineSizeAsync() => _shards.GetEngineSizeAsync();
 
     /// <summary>The flows holding the most queued bytes over all shards.</summary>
     public Task<IReadOnlyList<FlowStatus>> GetTopFlowsAsync(int limit) => _shards.GetTopFlowsAsync(limit);

@@ -89,15 +89,34 @@ public static class CommunityId
     // ICMPv4 request/response pairs: echo, router advertisement/solicitation, timestamp, information, address mask.
     private static int IcmpCounterpart(byte type) => type switch
     {
-        8 => 0, 0 => 8, 13 => 14, 14 => 13, 15 => 16, 16 => 15, 10 => 9, 9 => 10, 17 => 18, 18 => 17,
+        8 => 0,
+        0 => 8,
+        13 => 14,
+        14 => 13,
+        15 => 16,
+        16 => 15,
+        10 => 9,
+        9 => 10,
+        17 => 18,
+        18 => 17,
         _ => -1,
     };
 
     // ICMPv6 pairs: echo, router and neighbour discovery, multicast listener query/report, node information, home agent.
     private static int Icmpv6Counterpart(byte type) => type switch
     {
-        128 => 129, 129 => 128, 133 => 134, 134 => 133, 135 => 136, 136 => 135, 130 => 131, 131 => 130,
-        139 => 140, 140 => 139, 144 => 145, 145 => 144,
+        128 => 129,
+        129 => 128,
+        133 => 134,
+        134 => 133,
+        135 => 136,
+        136 => 135,
+        130 => 131,
+        131 => 130,
+        139 => 140,
+        140 => 139,
+        144 => 145,
+        145 => 144,
         _ => -1,
     };
 }

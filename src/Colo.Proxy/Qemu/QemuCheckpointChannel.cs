@@ -558,15 +558,15 @@ public sealed partial class QemuCheckpointChannel : ICheckpointChannel
                 LogResumeNotTrusted(_logger);
                 return;
             case QemuCheckpointAction.CheckpointTimedOut:
-            {
-                string message =
-                    $"QEMU checkpoint (MIGRATION_PASS {result.Pass}) has not resumed the primary after {result.Duration.TotalSeconds:0.###} s " +
-                    $"(timeout {_options.CheckpointTimeout.TotalSeconds:0.###} s): QEMU may be hung inside the checkpoint; " +
-                    "primary output stays queued until a RESUME or COLO_EXIT arrives.";
-                LogCheckpointTimedOut(_logger, message);
-                NotifyError(message);
-                return;
-            }
+                {
+                    string message =
+                        $"QEMU checkpoint (MIGRATION_PASS {result.Pass}) has not resumed the primary after {result.Duration.TotalSeconds:0.###} s " +
+                        $"(timeout {_options.CheckpointTimeout.TotalSeconds:0.###} s): QEMU may be hung inside the checkpoint; " +
+                        "primary output stays queued until a RESUME or COLO_EXIT arrives.";
+                    LogCheckpointTimedOut(_logger, message);
+                    NotifyError(message);
+                    return;
+                }
             case QemuCheckpointAction.RequestExpired:
                 LogRequestExpired(_logger, result.Duration.TotalMilliseconds);
                 return;
@@ -577,25 +577,25 @@ public sealed partial class QemuCheckpointChannel : ICheckpointChannel
                 LogMigrationStatus(_logger, result.Detail);
                 return;
             case QemuCheckpointAction.Failover:
-            {
-                lock (_lock)
-                    _coloMode = "none";
-                string reason = result.Detail;
-                LogFailover(_logger, result.Mode, reason, DescribeExitReason(reason));
-                if (_events is { } events)
                 {
-                    try
+                    lock (_lock)
+                        _coloMode = "none";
+                    string reason = result.Detail;
+                    LogFailover(_logger, result.Mode, reason, DescribeExitReason(reason));
+                    if (_events is { } events)
                     {
-                        events.FailoverRequested(ChannelName, reason);
+                        try
+                        {
+                            events.FailoverRequested(ChannelName, reason);
+                        }
+                        catch (Exception ex) when (ex is not OutOfMemoryException)
+                        {
+                            LogEventsCallbackFailed(_logger, nameof(ICheckpointEvents.FailoverRequested), ex);
+                        }
                     }
-                    catch (Exception ex) when (ex is not OutOfMemoryException)
-                    {
-                        LogEventsCallbackFailed(_logger, nameof(ICheckpointEvents.FailoverRequested), ex);
-                    }
-                }
 
-                return;
-            }
+                    return;
+                }
             default:
                 LogUnhandledAction(_logger, result.Action, eventName);
                 return;

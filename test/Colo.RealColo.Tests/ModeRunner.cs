@@ -143,8 +143,8 @@ internal static class ModeRunner
     // the replicas: the contexts of both sides are text that differs only there.
     private static bool IsRealDifference(QmpEvent divergence)
     {
-        var primary = HexText(divergence.DataString("primary"));
-        var secondary = HexText(divergence.DataString("secondary"));
+        var primary = HexText(divergence.DataString("primary-hex"));
+        var secondary = HexText(divergence.DataString("secondary-hex"));
         return (primary + secondary).Contains("GMT", StringComparison.Ordinal)
             || (primary + secondary).Contains("Date", StringComparison.Ordinal);
     }

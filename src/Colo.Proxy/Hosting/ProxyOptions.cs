@@ -63,6 +63,12 @@ public sealed class ProxyOptions
             errors.Add("--secondary-in is required (unix:PATH[,server] or tcp:HOST:PORT[,server]).");
         if (Outdev is null)
             errors.Add("--outdev is required (unix:PATH[,server] or tcp:HOST:PORT[,server]).");
+        if (ControlLimits.MaxClients < 1)
+            errors.Add("--control-max-clients must be at least 1.");
+        if (ControlLimits.NegotiationTimeout <= TimeSpan.Zero)
+            errors.Add("--control-negotiation-timeout must be positive.");
+        if (ControlLimits.IdleTimeout <= TimeSpan.Zero)
+            errors.Add("--control-idle-timeout must be positive.");
 
         var named = new List<(string Option, EndpointSpec Spec)>();
         void Add(string option, EndpointSpec? spec)

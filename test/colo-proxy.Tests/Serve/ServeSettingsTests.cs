@@ -65,6 +65,34 @@ public sealed class ServeSettingsTests : IDisposable
     }
 
     [Fact]
+    public void Build_ControlLimits_FromTheCommandLineInEitherSpelling()
+    {
+        ServeSettings settings = Required();
+        settings.Set("control-max-clients", "4");
+        settings.Set("control_idle_timeout", "60000");
+        settings.Set("control-negotiation-timeout", "2000");
+
+        ProxyOptions options = settings.Build().Proxy;
+
+        Assert.Empty(settings.Errors);
+        Assert.Equal(4, options.ControlLimits.MaxClients);
+        Assert.Equal(TimeSpan.FromMinutes(1), options.ControlLimits.IdleTimeout);
+        Assert.Equal(TimeSpan.FromSeconds(2), options.ControlLimits.NegotiationTimeout);
+        Assert.Equal(16, Required().Build().Proxy.ControlLimits.MaxClients);
+    }
+
+    [Fact]
+    public void Build_ControlMaxClientsZero_SaysWhich()
+    {
+        ServeSettings settings = Required();
+        settings.Set("control-max-clients", "0");
+
+        _ = settings.Build();
+
+        Assert.Contains(settings.Errors, e => e.Contains("--control-max-clients must be at least 1", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void Build_CompareNonIpFromConfigWithQemuSpelling_TurnsComparisonOn()
     {
         string config = Path.Combine(_temp, "colo.json");

@@ -84,14 +84,12 @@ internal static class ServeCommand
             stop.Cancel();
         }
 
-        var channels = new List<ICheckpointChannel>();
-        if (configuration.QemuEnabled)
-            channels.Add(new QemuCheckpointChannel(configuration.Qemu, loggerFactory.CreateLogger("Colo.Proxy.Qemu"), TimeProvider.System));
+        configuration.Proxy.Qemu = configuration.QemuEnabled ? configuration.Qemu : null;
 
         ProxyHost host;
         try
         {
-            host = new ProxyHost(configuration.Proxy, loggerFactory, TimeProvider.System, meterFactory: null, channels);
+            host = new ProxyHost(configuration.Proxy, loggerFactory, TimeProvider.System);
         }
         catch (ArgumentException ex)
         {

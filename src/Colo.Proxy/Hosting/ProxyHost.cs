@@ -67,9 +67,9 @@ public sealed partial class ProxyHost : ICheckpointEvents, IAsyncDisposable
         _metrics = new ColoMetrics(meterFactory);
         ILogger transport = loggerFactory.CreateLogger("Colo.Proxy.Transport");
 
-        // Every checkpoint channel the same way: an ICheckpointChannel, started with this host as its events.
-        if (options.NotifyDev is { } notify)
-            _channels.Add(new XenNotifyChannel(new SocketEndpoint("notify_dev", notify, options.Endpoints, transport), loggerFactory.CreateLogger("Colo.Proxy.Notify")));
+        // Every checkpoint channel the same way: an ICheckpointChannel, started with this host as its events; those the
+        // options name are built here, others (an embedding's own) are passed in.
+        _channels.AddRange(CheckpointChannels.Create(options, loggerFactory, transport, _time));
         if (checkpointChannels is not null)
             _channels.AddRange(checkpointChannels);
         if (options.Control is { } control)

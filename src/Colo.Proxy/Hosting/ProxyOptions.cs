@@ -17,6 +17,9 @@ public sealed class ProxyOptions
     /// <summary>Xen COLO notify channel (libxl connects; usually <c>tcp:127.0.0.1:PORT,server</c>).</summary>
     public EndpointSpec? NotifyDev { get; set; }
 
+    /// <summary>QEMU/KVM without colo-compare (<c>--qemu-qmp</c>): checkpoints forced and followed over the primary's QMP socket.</summary>
+    public Qemu.QemuCheckpointOptions? Qemu { get; set; }
+
     /// <summary>QMP-style control socket (always a server).</summary>
     public EndpointSpec? Control { get; set; }
 

@@ -16,6 +16,7 @@
 #     excluded, so a 10 s measured window), targets "null qemu cp-1w" unless --targets says otherwise. Prints the
 #     lock-step table and the lag table (ratios to QEMU and to lock-step, lead, bytes held, memory_cap checkpoints,
 #     bytes allocated per frame and GCs per generation of ColoProxy).
+# COLO_SERVE_ARGS adds options to every colo-proxy serve (e.g. COLO_SERVE_ARGS="--record-per-flow 0").
 # Needs: the .NET SDK (global.json) and qemu-system-x86 (installed here with apt-get when running as root).
 set -euo pipefail
 
@@ -138,7 +139,7 @@ start_qemu() {
 start_coloproxy() { # DIR WORKERS
     "$COLO" serve --primary-in "unix:$1/p.sock,server" --secondary-in "unix:$1/s.sock,server" \
         --outdev "unix:$1/o.sock,server" --notify-dev "unix:$1/n.sock,server" --control "unix:$1/c.sock" \
-        --max-queue-size "$QUEUE" --workers "$2" --log-level warning >>"$1/target.log" 2>&1 &
+        --max-queue-size "$QUEUE" --workers "$2" --log-level warning ${COLO_SERVE_ARGS:-} >>"$1/target.log" 2>&1 &
     PID=$!
 }
 

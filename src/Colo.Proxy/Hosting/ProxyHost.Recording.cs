@@ -29,10 +29,6 @@ public sealed partial class ProxyHost
     /// <summary>The recorder's writer, or null when serve writes no records.</summary>
     internal FlightRecordWriter? Records => _records;
 
-    internal long RecordedDivergences => _metrics.RecordedDivergences;
-
-    internal long RecordedTimeouts => _metrics.RecordedTimeouts;
-
     private void StartRecords(FlightRecordOptions options)
     {
         if (options.Directory is null || _options.Compare.RecorderBytesPerFlow == 0)

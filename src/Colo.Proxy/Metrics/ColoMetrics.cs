@@ -35,8 +35,6 @@ public sealed class ColoMetrics
     private readonly string _version;
     private IProxyControl? _control;
     private Func<(long Behind, long Error)>? _recordsDropped;
-    private long _recordedDivergences;
-    private long _recordedTimeouts;
     private long _requestOpenedTimestamp;
     private double _oldestQueuedSeconds;
 
@@ -96,15 +94,7 @@ public sealed class ColoMetrics
     /// <summary>Connects <c>colo_records_dropped_total</c> to the flight recorder's writer.</summary>
     public void ObserveRecords(Func<(long Behind, long Error)> dropped) => _recordsDropped = dropped;
 
-    public long RecordedDivergences => Interlocked.Read(ref _recordedDivergences);
-
-    public long RecordedTimeouts => Interlocked.Read(ref _recordedTimeouts);
-
-    public void Recorded(string kind)
-    {
-        _records.Add(1, new KeyValuePair<string, object?>("kind", kind));
-        Interlocked.Increment(ref kind == "divergence" ? ref _recordedDivergences : ref _recordedTimeouts);
-    }
+    public void Recorded(string kind) => _records.Add(1, new KeyValuePair<string, object?>("kind", kind));
 
     public bool ReleaseLatencyEnabled => _releaseLatency.Enabled;
 

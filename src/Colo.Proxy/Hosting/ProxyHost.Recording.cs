@@ -20,8 +20,7 @@ public sealed partial class ProxyHost
         if (options.Directory is null)
             return null;
         // Fails the start: a capture asked for explicitly that cannot be written is an error, not a warning.
-        var capture = new TrafficCapture(options, _time.GetUtcNow(), engineTime => EngineEpoch() + engineTime,
-            _loggerFactory.CreateLogger("Colo.Proxy.Capture"));
+        var capture = new TrafficCapture(options, _engineEpoch, _loggerFactory.CreateLogger("Colo.Proxy.Capture"));
         LogCaptureOn(_logger, options.Directory, options.FileBytes, options.Files);
         return capture;
     }
@@ -46,18 +45,15 @@ public sealed partial class ProxyHost
         }
     }
 
-    /// <summary>Wall-clock time of engine time zero.</summary>
-    private DateTimeOffset EngineEpoch() => _time.GetUtcNow() - Now();
-
     private void RecordDivergence(Divergence divergence) =>
-        _records?.TryRecord(new FlightRecord("divergence", divergence.Flow, divergence.RecentFrames, divergence, null, EngineEpoch()));
+        _records?.TryRecord(new FlightRecord("divergence", divergence.Flow, divergence.RecentFrames, divergence, null, _engineEpoch));
 
     /// <summary>On the engine's thread, while it reports the trigger: the flow's frames are still as the engine saw them.</summary>
     internal void RecordTrigger(in CheckpointTrigger trigger, CompareEngine engine)
     {
         if (_records is not { RecordTimeouts: true } records || trigger.Reason != CheckpointReason.Timeout || !trigger.HasFlow)
             return;
-        records.TryRecord(new FlightRecord("timeout", trigger.Flow, engine.RecentFrames(trigger.Flow), null, trigger, EngineEpoch()));
+        records.TryRecord(new FlightRecord("timeout", trigger.Flow, engine.RecentFrames(trigger.Flow), null, trigger, _engineEpoch));
     }
 
     private void OnRecorded(RecordedFiles files)

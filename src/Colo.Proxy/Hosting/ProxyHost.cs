@@ -25,6 +25,8 @@ public sealed partial class ProxyHost : ICheckpointEvents, IAsyncDisposable
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly long _startTimestamp;
+    // Wall-clock time of engine time zero: stamps recorded and captured frames without a clock read per frame.
+    private readonly DateTimeOffset _engineEpoch;
     private readonly ColoMetrics _metrics;
     private readonly IMeterFactory? _ownedMeterFactory;
     private readonly OutputBuffer _output;
@@ -62,6 +64,7 @@ public sealed partial class ProxyHost : ICheckpointEvents, IAsyncDisposable
         _logger = loggerFactory.CreateLogger("Colo.Proxy");
         _time = timeProvider ?? TimeProvider.System;
         _startTimestamp = _time.GetTimestamp();
+        _engineEpoch = _time.GetUtcNow();
         if (meterFactory is null)
             meterFactory = _ownedMeterFactory = new SimpleMeterFactory();
         _metrics = new ColoMetrics(meterFactory);

@@ -15,16 +15,16 @@ public sealed partial class TrafficCapture : IFrameTap, IDisposable
     private readonly RotatingCapture _primary;
     private readonly RotatingCapture _secondary;
     private readonly RotatingCapture _outdev;
-    private readonly Func<TimeSpan, DateTimeOffset> _wallClock;
+    private readonly long _epochNanoseconds;
 
-    /// <param name="wallClock">Wall-clock time of an engine time.</param>
-    public TrafficCapture(TrafficCaptureOptions options, DateTimeOffset started, Func<TimeSpan, DateTimeOffset> wallClock, ILogger logger)
+    /// <param name="engineEpoch">Wall-clock time of engine time zero: a frame's timestamp is this plus its engine time.</param>
+    public TrafficCapture(TrafficCaptureOptions options, DateTimeOffset engineEpoch, ILogger logger)
     {
         ArgumentNullException.ThrowIfNull(options);
         string directory = options.Directory ?? throw new ArgumentException("a directory is required", nameof(options));
         Directory.CreateDirectory(directory);
-        _wallClock = wallClock;
-        string stamp = started.UtcDateTime.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture);
+        _epochNanoseconds = (engineEpoch - DateTimeOffset.UnixEpoch).Ticks * 100;
+        string stamp = engineEpoch.UtcDateTime.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture);
         void Failed(string stream, string error) => LogCaptureFailed(logger, stream, directory, error);
         _primary = new RotatingCapture(directory, stamp + "-primary", options, Failed);
         _secondary = new RotatingCapture(directory, stamp + "-secondary", options, Failed);
@@ -54,7 +54,7 @@ public sealed partial class TrafficCapture : IFrameTap, IDisposable
         _outdev.Dispose();
     }
 
-    private long Nanoseconds(TimeSpan now) => Math.Max(0, (_wallClock(now) - DateTimeOffset.UnixEpoch).Ticks * 100);
+    private long Nanoseconds(TimeSpan now) => Math.Max(0, _epochNanoseconds + now.Ticks * 100);
 
     [LoggerMessage(EventId = 4003, Level = LogLevel.Error, Message = "capture {Stream} stopped: cannot write into {Directory}: {Error}")]
     private static partial void LogCaptureFailed(ILogger logger, string stream, string directory, string error);

@@ -144,8 +144,8 @@ public sealed partial class FlightRecordWriter : IAsyncDisposable
     private static int WriteCapture(string path, FlightRecord record, Side side)
     {
         int count = 0;
-        using FileStream stream = Create(path);
-        using CaptureWriter writer = CaptureWriter.Create(stream, CaptureFileFormat.Pcapng, LinkType.Ethernet, leaveOpen: false);
+        // pcapng by its extension, owner read/write only.
+        using CaptureWriter writer = CaptureWriter.Create(path);
         foreach (RecordedFrame frame in record.Frames)
         {
             if (frame.Side != side)

@@ -10,7 +10,8 @@ namespace Colo.Proxy.Recording;
 /// </summary>
 internal sealed class RotatingCapture : IDisposable
 {
-    private const UnixFileMode PrivateFile = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+    // A pcapng section header block (28 bytes) and one interface description block (20 bytes), rounded up.
+    private const int FileHeaderBytes = 64;
     private readonly object _lock = new();
     private readonly string _directory;
     private readonly string _prefix;
@@ -104,12 +105,9 @@ internal sealed class RotatingCapture : IDisposable
         _writer = null;
         _index++;
         string path = Path.Combine(_directory, string.Create(CultureInfo.InvariantCulture, $"{_prefix}-{_index:D4}.pcapng"));
-        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.Read, BufferSize = 256 * 1024 };
-        if (!OperatingSystem.IsWindows())
-            options.UnixCreateMode = PrivateFile;
-        var stream = new FileStream(path, options);
-        _writer = CaptureWriter.Create(stream, CaptureFileFormat.Pcapng, LinkType.Ethernet, leaveOpen: false);
-        _fileBytes = stream.Length;
+        // pcapng by its extension, owner read/write only.
+        _writer = CaptureWriter.Create(path);
+        _fileBytes = FileHeaderBytes;
         _files.Enqueue(path);
         while (_files.Count > _options.Files)
             File.Delete(_files.Dequeue());

@@ -1,4 +1,5 @@
 using Colo.Packets.Capture;
+using Colo.TestSupport;
 
 namespace Colo.Packets.Tests.Capture;
 

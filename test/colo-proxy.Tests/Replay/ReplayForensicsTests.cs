@@ -4,6 +4,7 @@ using Colo.Cli.Replay;
 using Colo.Compare;
 using Colo.Packets.Capture;
 using Colo.Packets.Frames;
+using Colo.TestSupport;
 
 namespace Colo.Cli.Tests.Replay;
 

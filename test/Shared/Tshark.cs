@@ -1,9 +1,12 @@
 using System.ComponentModel;
 using System.Diagnostics;
 
-namespace Colo.Cli.Tests.Replay;
+namespace Colo.TestSupport;
 
-/// <summary>Runs tshark (Debian package <c>tshark</c>): what a user sees at a frame number is what Wireshark shows.</summary>
+/// <summary>
+/// Runs tshark (Debian package <c>tshark</c>), the independent reader our capture files must satisfy and the judge of
+/// what a user sees at a frame number in Wireshark. Compiled into each test project that needs it (linked source).
+/// </summary>
 internal static class Tshark
 {
     private static readonly TimeSpan ToolTimeout = TimeSpan.FromSeconds(120);
@@ -34,7 +37,8 @@ internal static class Tshark
         }
         catch (Win32Exception exception)
         {
-            Assert.Fail($"tshark is required by this test and was not found ({exception.Message}); install the Debian package 'tshark'.");
+            Assert.Fail($"tshark is required by this test and was not found ({exception.Message}); install the Debian package " +
+                "'tshark' (DEBIAN_FRONTEND=noninteractive apt-get install -y tshark).");
             throw;
         }
         using (process)

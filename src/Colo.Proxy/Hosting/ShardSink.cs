@@ -16,9 +16,13 @@ internal sealed class ShardSink(CheckpointDispatcher checkpoints, ProxyHost? hos
         // shard's inputs pause with it; nothing is reordered or lost.
         output.WaitForSpace(CancellationToken.None);
         output.Write(frame, info.VnetHeaderLength);
-        Capture?.Released(frame, info.VnetHeaderLength, clock());
-        if (metrics.ReleaseLatencyEnabled)
-            metrics.ReleaseLatency(clock() - info.ArrivalTime);
+        bool latency = metrics.ReleaseLatencyEnabled;
+        if (Capture is null && !latency)
+            return;
+        TimeSpan now = clock();
+        Capture?.Released(frame, info.VnetHeaderLength, now);
+        if (latency)
+            metrics.ReleaseLatency(now - info.ArrivalTime);
     }
 
     /// <summary>The engine this sink serves (set right after the engine is built).</summary>

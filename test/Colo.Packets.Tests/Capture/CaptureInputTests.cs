@@ -1,4 +1,5 @@
 using Colo.Packets.Capture;
+using Colo.TestSupport.Capture;
 
 namespace Colo.Packets.Tests.Capture;
 
@@ -12,17 +13,17 @@ public sealed class CaptureInputTests
     public void Ensure_NonSeekableStreamWithShortReads_ReadsSameRecordsAsFile(int maxReadLength)
     {
         // Arrange
-        string path = CaptureBytes.SampleCapture("bulk_mss_same", "secondary.pcap");
+        string path = CaptureFiles.SampleCapture("bulk_mss_same", "secondary.pcap");
         byte[] bytes = File.ReadAllBytes(path);
         List<(byte[] Data, long Timestamp, int OriginalLength, int InterfaceId, LinkType LinkType)> expected;
         using (CaptureReader direct = CaptureReader.Open(path))
         {
-            expected = CaptureBytes.ReadAll(direct);
+            expected = CaptureFiles.ReadAll(direct);
         }
 
         // Act
         using CaptureReader chunked = CaptureReader.Open(new TrickleStream(bytes, maxReadLength), "chunked");
-        var actual = CaptureBytes.ReadAll(chunked);
+        var actual = CaptureFiles.ReadAll(chunked);
 
         // Assert
         Assert.Equal(expected.Count, actual.Count);

@@ -1,5 +1,6 @@
 using System.IO.Compression;
 using Colo.Packets.Capture;
+using Colo.TestSupport.Capture;
 
 namespace Colo.Packets.Tests.Capture;
 
@@ -23,7 +24,7 @@ public sealed class CaptureReaderFormatsTests : IDisposable
             gzip.Write(plain);
 
         using CaptureReader reader = CaptureReader.Open(path);
-        var records = CaptureBytes.ReadAll(reader);
+        var records = CaptureFiles.ReadAll(reader);
 
         Assert.Equal(["first"u8.ToArray(), "second"u8.ToArray()], records.Select(r => r.Data));
         Assert.Equal([1_000L, 2_000L], records.Select(r => r.Timestamp));

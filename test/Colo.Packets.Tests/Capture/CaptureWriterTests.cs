@@ -1,5 +1,6 @@
 using Colo.Packets.Capture;
 using Colo.TestSupport;
+using Colo.TestSupport.Capture;
 
 namespace Colo.Packets.Tests.Capture;
 
@@ -29,7 +30,7 @@ public sealed class CaptureWriterTests : IDisposable
         }
 
         // Assert
-        Assert.Equal(CaptureBytes.Hex(expectedHeader), stream.ToArray());
+        Assert.Equal(HexBytes.Parse(expectedHeader), stream.ToArray());
     }
 
     [Theory]
@@ -65,11 +66,11 @@ public sealed class CaptureWriterTests : IDisposable
         // Act
         using (CaptureWriter writer = CaptureWriter.Create(stream, CaptureFileFormat.Pcap, LinkType.Ethernet, leaveOpen: true))
         {
-            writer.Write(CaptureBytes.Hex("ABCDEF"), 1_700_000_000_123_456_789, originalLength: 60);
+            writer.Write(HexBytes.Parse("ABCDEF"), 1_700_000_000_123_456_789, originalLength: 60);
         }
 
         // Assert
-        Assert.Equal(CaptureBytes.Hex(PcapHeader, "00F15365 15CD5B07 03000000 3C000000 ABCDEF"), stream.ToArray());
+        Assert.Equal(HexBytes.Parse(PcapHeader, "00F15365 15CD5B07 03000000 3C000000 ABCDEF"), stream.ToArray());
     }
 
     [Fact]
@@ -81,12 +82,12 @@ public sealed class CaptureWriterTests : IDisposable
         // Act
         using (CaptureWriter writer = CaptureWriter.Create(stream, CaptureFileFormat.Pcapng, LinkType.Ethernet, leaveOpen: true))
         {
-            writer.Write(CaptureBytes.Hex("ABCDEF"), 1_700_000_000_000_000_001);
+            writer.Write(HexBytes.Parse("ABCDEF"), 1_700_000_000_000_000_001);
         }
 
         // Assert
         Assert.Equal(
-            CaptureBytes.Hex(PcapngHeader, "06000000 24000000 00000000 FE9C9717 01002A36 03000000 03000000 ABCDEF 00 24000000"),
+            HexBytes.Parse(PcapngHeader, "06000000 24000000 00000000 FE9C9717 01002A36 03000000 03000000 ABCDEF 00 24000000"),
             stream.ToArray());
     }
 
@@ -117,7 +118,7 @@ public sealed class CaptureWriterTests : IDisposable
 
         stream.Position = 0;
         using CaptureReader reader = CaptureReader.Open(stream, "round-trip");
-        var records = CaptureBytes.ReadAll(reader);
+        var records = CaptureFiles.ReadAll(reader);
 
         // Assert
         Assert.Equal(lengths.Length, records.Count);
@@ -139,12 +140,12 @@ public sealed class CaptureWriterTests : IDisposable
     public void Create_Path_RoundTripsRealCaptureInFormatChosenByExtension(string fileName)
     {
         // Arrange
-        string source = CaptureBytes.SampleCapture("bulk_baseline_same", "primary.pcap");
+        string source = CaptureFiles.SampleCapture("bulk_baseline_same", "primary.pcap");
         string target = Path.Combine(_directory, fileName);
         List<(byte[] Data, long Timestamp, int OriginalLength, int InterfaceId, LinkType LinkType)> expected;
         using (CaptureReader reader = CaptureReader.Open(source))
         {
-            expected = CaptureBytes.ReadAll(reader);
+            expected = CaptureFiles.ReadAll(reader);
         }
 
         // Act
@@ -157,7 +158,7 @@ public sealed class CaptureWriterTests : IDisposable
         }
 
         using CaptureReader copy = CaptureReader.Open(target);
-        var actual = CaptureBytes.ReadAll(copy);
+        var actual = CaptureFiles.ReadAll(copy);
 
         // Assert
         bool pcapng = fileName.EndsWith(".pcapng", StringComparison.OrdinalIgnoreCase);

@@ -1,7 +1,8 @@
 using System.Buffers.Binary;
 using Colo.Packets.Capture;
 using Colo.Packets.Frames;
-using Colo.Packets.Tests.Frames;
+using Colo.TestSupport.Capture;
+using Colo.TestSupport.Frames;
 
 namespace Colo.Packets.Tests.Capture;
 
@@ -13,7 +14,7 @@ public sealed class LinkLayerTests
     [Fact]
     public void TryToEthernet_LinuxSll_KeepsIpPacketAndSenderMac()
     {
-        byte[] ip = FrameBytes.Ipv4(IpProtocol.Tcp, FrameBytes.Tcp(8080, 35008, "hello"u8.ToArray()));
+        byte[] ip = FrameLayers.Ipv4(IpProtocol.Tcp, FrameLayers.Tcp(8080, 35008, "hello"u8.ToArray()));
         byte[] sll = [.. Sll(0x0800), .. ip];
 
         byte[] ethernet = ToEthernet(LinkType.LinuxSll, sll);
@@ -25,7 +26,7 @@ public sealed class LinkLayerTests
     [Fact]
     public void TryToEthernet_LinuxSll2_KeepsIpv6Packet()
     {
-        byte[] ip = FrameBytes.Ipv6(IpProtocol.Tcp, FrameBytes.Tcp(8080, 35008, "hello"u8.ToArray()));
+        byte[] ip = FrameLayers.Ipv6(IpProtocol.Tcp, FrameLayers.Tcp(8080, 35008, "hello"u8.ToArray()));
         byte[] sll2 = [.. Sll2(0x86DD), .. ip];
 
         byte[] ethernet = ToEthernet(LinkType.LinuxSll2, sll2);
@@ -43,8 +44,8 @@ public sealed class LinkLayerTests
     public void TryToEthernet_RawIp_EtherTypeFromIpVersion(LinkType linkType, int version)
     {
         byte[] ip = version == 4
-            ? FrameBytes.Ipv4(IpProtocol.Tcp, FrameBytes.Tcp(80, 1234, "x"u8.ToArray()))
-            : FrameBytes.Ipv6(IpProtocol.Tcp, FrameBytes.Tcp(80, 1234, "x"u8.ToArray()));
+            ? FrameLayers.Ipv4(IpProtocol.Tcp, FrameLayers.Tcp(80, 1234, "x"u8.ToArray()))
+            : FrameLayers.Ipv6(IpProtocol.Tcp, FrameLayers.Tcp(80, 1234, "x"u8.ToArray()));
 
         byte[] ethernet = ToEthernet(linkType, ip);
 
@@ -85,28 +86,7 @@ public sealed class LinkLayerTests
         Assert.Equal(ip, ethernet[14..]);
     }
 
-    /// <summary>SLL header: outgoing (4), ARPHRD_ETHER, 6-byte address, padded to 8, protocol.</summary>
-    internal static byte[] Sll(ushort protocol)
-    {
-        byte[] header = new byte[16];
-        BinaryPrimitives.WriteUInt16BigEndian(header, 4);
-        BinaryPrimitives.WriteUInt16BigEndian(header.AsSpan(2), 1);
-        BinaryPrimitives.WriteUInt16BigEndian(header.AsSpan(4), 6);
-        SenderMac.CopyTo(header, 6);
-        BinaryPrimitives.WriteUInt16BigEndian(header.AsSpan(14), protocol);
-        return header;
-    }
+    internal static byte[] Sll(ushort protocol) => LinuxCookedHeaders.Sll(protocol, SenderMac);
 
-    /// <summary>SLL2 header: protocol, reserved, ifindex 2, ARPHRD_ETHER, outgoing, 6-byte address.</summary>
-    internal static byte[] Sll2(ushort protocol)
-    {
-        byte[] header = new byte[20];
-        BinaryPrimitives.WriteUInt16BigEndian(header, protocol);
-        BinaryPrimitives.WriteUInt32BigEndian(header.AsSpan(4), 2);
-        BinaryPrimitives.WriteUInt16BigEndian(header.AsSpan(8), 1);
-        header[10] = 4;
-        header[11] = 6;
-        SenderMac.CopyTo(header, 12);
-        return header;
-    }
+    internal static byte[] Sll2(ushort protocol) => LinuxCookedHeaders.Sll2(protocol, SenderMac, interfaceIndex: 2);
 }

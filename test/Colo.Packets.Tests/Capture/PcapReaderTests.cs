@@ -1,4 +1,5 @@
 using Colo.Packets.Capture;
+using Colo.TestSupport.Capture;
 
 namespace Colo.Packets.Tests.Capture;
 
@@ -33,19 +34,19 @@ public sealed class PcapReaderTests
     public void TryReadNext_MicrosecondFile_ReturnsRecordsWithNanosecondTimestamps(string hex)
     {
         // Arrange
-        using CaptureReader reader = CaptureBytes.Open(CaptureBytes.Hex(hex), Name);
+        using CaptureReader reader = CaptureFiles.Open(HexBytes.Parse(hex), Name);
 
         // Act
-        var records = CaptureBytes.ReadAll(reader);
+        var records = CaptureFiles.ReadAll(reader);
 
         // Assert
         Assert.Equal(2, records.Count);
-        Assert.Equal(CaptureBytes.Hex("DEADBEEF"), records[0].Data);
+        Assert.Equal(HexBytes.Parse("DEADBEEF"), records[0].Data);
         Assert.Equal(1_700_000_000_123_456_000, records[0].Timestamp);
         Assert.Equal(60, records[0].OriginalLength);
         Assert.Equal(0, records[0].InterfaceId);
         Assert.Equal(LinkType.Ethernet, records[0].LinkType);
-        Assert.Equal(CaptureBytes.Hex("0102"), records[1].Data);
+        Assert.Equal(HexBytes.Parse("0102"), records[1].Data);
         Assert.Equal(1_700_000_001_999_999_000, records[1].Timestamp);
         Assert.Equal(2, records[1].OriginalLength);
     }
@@ -56,7 +57,7 @@ public sealed class PcapReaderTests
     public void TryReadNext_NanosecondMagic_KeepsNanoseconds(string hex)
     {
         // Arrange
-        using CaptureReader reader = CaptureBytes.Open(CaptureBytes.Hex(hex), Name);
+        using CaptureReader reader = CaptureFiles.Open(HexBytes.Parse(hex), Name);
 
         // Act
         bool read = reader.TryReadNext(out CaptureRecord record);
@@ -65,14 +66,14 @@ public sealed class PcapReaderTests
         Assert.True(read);
         Assert.Equal(1_700_000_000_123_456_789, record.TimestampNanoseconds);
         Assert.Equal(LinkType.Raw, record.LinkType);
-        Assert.Equal(CaptureBytes.Hex("4500"), record.Data.ToArray());
+        Assert.Equal(HexBytes.Parse("4500"), record.Data.ToArray());
     }
 
     [Fact]
     public void TryReadNext_HeaderOnly_ReturnsFalse()
     {
         // Arrange
-        using CaptureReader reader = CaptureBytes.Open(CaptureBytes.Hex(LittleEndianMicrosecondHeader), Name);
+        using CaptureReader reader = CaptureFiles.Open(HexBytes.Parse(LittleEndianMicrosecondHeader), Name);
 
         // Act
         bool read = reader.TryReadNext(out _);
@@ -86,8 +87,8 @@ public sealed class PcapReaderTests
     public void Position_AfterEachRecord_IsOffsetOfNextRecord()
     {
         // Arrange
-        using CaptureReader reader = CaptureBytes.Open(
-            CaptureBytes.Hex(LittleEndianMicrosecondHeader + LittleEndianMicrosecondRecords), Name);
+        using CaptureReader reader = CaptureFiles.Open(
+            HexBytes.Parse(LittleEndianMicrosecondHeader + LittleEndianMicrosecondRecords), Name);
         long before = reader.Position;
 
         // Act
@@ -104,10 +105,10 @@ public sealed class PcapReaderTests
     public void Open_TruncatedFileHeader_ThrowsAtByteZero()
     {
         // Arrange
-        byte[] bytes = CaptureBytes.Hex(LittleEndianMicrosecondHeader)[..10];
+        byte[] bytes = HexBytes.Parse(LittleEndianMicrosecondHeader)[..10];
 
         // Act
-        var error = Assert.Throws<CaptureFormatException>(() => CaptureBytes.Open(bytes, Name));
+        var error = Assert.Throws<CaptureFormatException>(() => CaptureFiles.Open(bytes, Name));
 
         // Assert
         Assert.Equal(Name, error.FileName);
@@ -119,7 +120,7 @@ public sealed class PcapReaderTests
     public void Open_EmptyFile_ThrowsTruncatedFileHeader()
     {
         // Act
-        var error = Assert.Throws<CaptureFormatException>(() => CaptureBytes.Open([], Name));
+        var error = Assert.Throws<CaptureFormatException>(() => CaptureFiles.Open([], Name));
 
         // Assert
         Assert.Equal("capture.pcap: truncated file header at byte 0 (need 4 bytes, file ends at 0)", error.Message);
@@ -129,10 +130,10 @@ public sealed class PcapReaderTests
     public void Open_UnknownMagic_Throws()
     {
         // Arrange
-        byte[] bytes = CaptureBytes.Hex("12345678 0200 0400 00000000 00000000 FFFF0000 01000000");
+        byte[] bytes = HexBytes.Parse("12345678 0200 0400 00000000 00000000 FFFF0000 01000000");
 
         // Act
-        var error = Assert.Throws<CaptureFormatException>(() => CaptureBytes.Open(bytes, Name));
+        var error = Assert.Throws<CaptureFormatException>(() => CaptureFiles.Open(bytes, Name));
 
         // Assert
         Assert.Equal(0, error.Offset);
@@ -143,8 +144,8 @@ public sealed class PcapReaderTests
     public void TryReadNext_TruncatedRecordHeader_ThrowsWithRecordOffset()
     {
         // Arrange
-        byte[] bytes = CaptureBytes.Hex(LittleEndianMicrosecondHeader + LittleEndianMicrosecondRecords)[..49];
-        using CaptureReader reader = CaptureBytes.Open(bytes, Name);
+        byte[] bytes = HexBytes.Parse(LittleEndianMicrosecondHeader + LittleEndianMicrosecondRecords)[..49];
+        using CaptureReader reader = CaptureFiles.Open(bytes, Name);
         reader.TryReadNext(out _);
 
         // Act
@@ -160,8 +161,8 @@ public sealed class PcapReaderTests
     public void TryReadNext_TruncatedRecordBody_ThrowsWithRecordOffset()
     {
         // Arrange
-        byte[] bytes = CaptureBytes.Hex(LittleEndianMicrosecondHeader + LittleEndianMicrosecondRecords)[..61];
-        using CaptureReader reader = CaptureBytes.Open(bytes, Name);
+        byte[] bytes = HexBytes.Parse(LittleEndianMicrosecondHeader + LittleEndianMicrosecondRecords)[..61];
+        using CaptureReader reader = CaptureFiles.Open(bytes, Name);
         reader.TryReadNext(out _);
 
         // Act
@@ -176,8 +177,8 @@ public sealed class PcapReaderTests
     public void TryReadNext_CapturedLengthAboveSnapLengthCap_ThrowsWithoutAllocating()
     {
         // Arrange: captured length 0x7FFFFFF0 in a 40-byte file.
-        byte[] bytes = CaptureBytes.Hex(LittleEndianMicrosecondHeader, "00F15365 40E20100 F0FFFF7F F0FFFF7F");
-        using CaptureReader reader = CaptureBytes.Open(bytes, Name);
+        byte[] bytes = HexBytes.Parse(LittleEndianMicrosecondHeader, "00F15365 40E20100 F0FFFF7F F0FFFF7F");
+        using CaptureReader reader = CaptureFiles.Open(bytes, Name);
 
         // Act
         var error = Assert.Throws<CaptureFormatException>(() => reader.TryReadNext(out _));
@@ -191,7 +192,7 @@ public sealed class PcapReaderTests
     public void TryReadNext_RealCapture_Reads1563EthernetRecords()
     {
         // Arrange
-        string path = CaptureBytes.SampleCapture("bulk_baseline_same", "primary.pcap");
+        string path = CaptureFiles.SampleCapture("bulk_baseline_same", "primary.pcap");
         using CaptureReader reader = CaptureReader.Open(path);
         int count = 0;
         bool allEthernet = true;
@@ -219,7 +220,7 @@ public sealed class PcapReaderTests
     public void TryReadNext_RealCaptureSteadyState_DoesNotAllocate()
     {
         // Arrange
-        string path = CaptureBytes.SampleCapture("bulk_baseline_same", "primary.pcap");
+        string path = CaptureFiles.SampleCapture("bulk_baseline_same", "primary.pcap");
         using CaptureReader reader = CaptureReader.Open(path);
         reader.TryReadNext(out _);
         long bytes = 0;

@@ -1,4 +1,5 @@
 using Colo.Packets.Capture;
+using Colo.TestSupport.Capture;
 
 namespace Colo.Packets.Tests.Capture;
 
@@ -55,7 +56,7 @@ public sealed class PcapngReaderTests
     private const string BigEndianEnhancedPacketOnInterfaceOne =
         "00000006 00000024 00000001 17979CFE 362A0001 00000002 00000064 CAFE 0000 00000024";
 
-    private static byte[] TwoSectionFile() => CaptureBytes.Hex(
+    private static byte[] TwoSectionFile() => HexBytes.Parse(
         LittleEndianSectionHeader,
         LittleEndianEthernetInterface,
         LittleEndianRawBinaryInterface,
@@ -71,10 +72,10 @@ public sealed class PcapngReaderTests
     public void TryReadNext_TwoSectionsBothByteOrders_ReturnsEveryPacket()
     {
         // Arrange
-        using CaptureReader reader = CaptureBytes.Open(TwoSectionFile(), Name);
+        using CaptureReader reader = CaptureFiles.Open(TwoSectionFile(), Name);
 
         // Act
-        var records = CaptureBytes.ReadAll(reader);
+        var records = CaptureFiles.ReadAll(reader);
 
         // Assert
         Assert.Equal(4, records.Count);
@@ -85,13 +86,13 @@ public sealed class PcapngReaderTests
     public void TryReadNext_EnhancedPacketWithOptions_ReturnsDataWithoutPaddingOrOptions()
     {
         // Arrange
-        using CaptureReader reader = CaptureBytes.Open(TwoSectionFile(), Name);
+        using CaptureReader reader = CaptureFiles.Open(TwoSectionFile(), Name);
 
         // Act
-        var first = CaptureBytes.ReadAll(reader)[0];
+        var first = CaptureFiles.ReadAll(reader)[0];
 
         // Assert
-        Assert.Equal(CaptureBytes.Hex("0102030405"), first.Data);
+        Assert.Equal(HexBytes.Parse("0102030405"), first.Data);
         Assert.Equal(1_700_000_000_123_456_000, first.Timestamp);
         Assert.Equal(5, first.OriginalLength);
         Assert.Equal(0, first.InterfaceId);
@@ -102,13 +103,13 @@ public sealed class PcapngReaderTests
     public void TryReadNext_SecondInterfaceBinaryResolutionAndOffset_ConvertsTimestamp()
     {
         // Arrange
-        using CaptureReader reader = CaptureBytes.Open(TwoSectionFile(), Name);
+        using CaptureReader reader = CaptureFiles.Open(TwoSectionFile(), Name);
 
         // Act
-        var second = CaptureBytes.ReadAll(reader)[1];
+        var second = CaptureFiles.ReadAll(reader)[1];
 
         // Assert
-        Assert.Equal(CaptureBytes.Hex("AABBCCDD"), second.Data);
+        Assert.Equal(HexBytes.Parse("AABBCCDD"), second.Data);
         Assert.Equal(1_700_000_010_500_000_000, second.Timestamp);
         Assert.Equal(1, second.InterfaceId);
         Assert.Equal(LinkType.Raw, second.LinkType);
@@ -118,13 +119,13 @@ public sealed class PcapngReaderTests
     public void TryReadNext_SimplePacketBlock_UsesInterfaceZero()
     {
         // Arrange
-        using CaptureReader reader = CaptureBytes.Open(TwoSectionFile(), Name);
+        using CaptureReader reader = CaptureFiles.Open(TwoSectionFile(), Name);
 
         // Act
-        var third = CaptureBytes.ReadAll(reader)[2];
+        var third = CaptureFiles.ReadAll(reader)[2];
 
         // Assert
-        Assert.Equal(CaptureBytes.Hex("111213141516"), third.Data);
+        Assert.Equal(HexBytes.Parse("111213141516"), third.Data);
         Assert.Equal(6, third.OriginalLength);
         Assert.Equal(0, third.InterfaceId);
         Assert.Equal(LinkType.Ethernet, third.LinkType);
@@ -134,13 +135,13 @@ public sealed class PcapngReaderTests
     public void TryReadNext_BigEndianSecondSection_UsesItsOwnInterfaceAndResolution()
     {
         // Arrange
-        using CaptureReader reader = CaptureBytes.Open(TwoSectionFile(), Name);
+        using CaptureReader reader = CaptureFiles.Open(TwoSectionFile(), Name);
 
         // Act
-        var fourth = CaptureBytes.ReadAll(reader)[3];
+        var fourth = CaptureFiles.ReadAll(reader)[3];
 
         // Assert
-        Assert.Equal(CaptureBytes.Hex("CAFE"), fourth.Data);
+        Assert.Equal(HexBytes.Parse("CAFE"), fourth.Data);
         Assert.Equal(1_700_000_000_000_000_001, fourth.Timestamp);
         Assert.Equal(100, fourth.OriginalLength);
         Assert.Equal(0, fourth.InterfaceId);
@@ -155,35 +156,35 @@ public sealed class PcapngReaderTests
         string snapLength, string originalLength, int expected)
     {
         // Arrange: IDB with the given snaplen, then an SPB with 8 bytes of packet data.
-        byte[] bytes = CaptureBytes.Hex(
+        byte[] bytes = HexBytes.Parse(
             LittleEndianSectionHeader,
             "01000000 14000000 0100 0000", snapLength, "14000000",
             "03000000 18000000", originalLength, "1112131415161718 18000000");
-        using CaptureReader reader = CaptureBytes.Open(bytes, Name);
+        using CaptureReader reader = CaptureFiles.Open(bytes, Name);
 
         // Act
         reader.TryReadNext(out CaptureRecord record);
 
         // Assert
-        Assert.Equal(CaptureBytes.Hex("1112131415161718")[..expected], record.Data.ToArray());
+        Assert.Equal(HexBytes.Parse("1112131415161718")[..expected], record.Data.ToArray());
     }
 
     [Fact]
     public void TryReadNext_ObsoletePacketBlock_ReturnsPacket()
     {
         // Arrange: Packet Block (type 2) on interface 0 with drops count 7.
-        byte[] bytes = CaptureBytes.Hex(
+        byte[] bytes = HexBytes.Parse(
             LittleEndianSectionHeader,
             LittleEndianEthernetInterface,
             "02000000 24000000 0000 0700 240A0600 40222018 03000000 3C000000 ABCDEF 00 24000000");
-        using CaptureReader reader = CaptureBytes.Open(bytes, Name);
+        using CaptureReader reader = CaptureFiles.Open(bytes, Name);
 
         // Act
-        var records = CaptureBytes.ReadAll(reader);
+        var records = CaptureFiles.ReadAll(reader);
 
         // Assert
         var only = Assert.Single(records);
-        Assert.Equal(CaptureBytes.Hex("ABCDEF"), only.Data);
+        Assert.Equal(HexBytes.Parse("ABCDEF"), only.Data);
         Assert.Equal(1_700_000_000_123_456_000, only.Timestamp);
         Assert.Equal(60, only.OriginalLength);
     }
@@ -192,14 +193,14 @@ public sealed class PcapngReaderTests
     public void TryReadNext_EnhancedPacketOnUndefinedInterface_Throws()
     {
         // Arrange: section 2 defines only interface 0; interface 1 existed only in section 1.
-        byte[] bytes = CaptureBytes.Hex(
+        byte[] bytes = HexBytes.Parse(
             LittleEndianSectionHeader,
             LittleEndianEthernetInterface,
             LittleEndianRawBinaryInterface,
             BigEndianSectionHeader,
             BigEndianNanosecondInterface,
             BigEndianEnhancedPacketOnInterfaceOne);
-        using CaptureReader reader = CaptureBytes.Open(bytes, Name);
+        using CaptureReader reader = CaptureFiles.Open(bytes, Name);
 
         // Act
         var error = Assert.Throws<CaptureFormatException>(() => reader.TryReadNext(out _));
@@ -214,10 +215,10 @@ public sealed class PcapngReaderTests
     public void Open_TruncatedSectionHeader_ThrowsAtByteZero()
     {
         // Arrange
-        byte[] bytes = CaptureBytes.Hex(LittleEndianSectionHeader)[..20];
+        byte[] bytes = HexBytes.Parse(LittleEndianSectionHeader)[..20];
 
         // Act
-        var error = Assert.Throws<CaptureFormatException>(() => CaptureBytes.Open(bytes, Name));
+        var error = Assert.Throws<CaptureFormatException>(() => CaptureFiles.Open(bytes, Name));
 
         // Assert
         Assert.Equal(0, error.Offset);
@@ -229,10 +230,10 @@ public sealed class PcapngReaderTests
     public void Open_BadByteOrderMagic_Throws()
     {
         // Arrange
-        byte[] bytes = CaptureBytes.Hex("0A0D0D0A 1C000000 11223344 0100 0000 FFFFFFFFFFFFFFFF 1C000000");
+        byte[] bytes = HexBytes.Parse("0A0D0D0A 1C000000 11223344 0100 0000 FFFFFFFFFFFFFFFF 1C000000");
 
         // Act
-        var error = Assert.Throws<CaptureFormatException>(() => CaptureBytes.Open(bytes, Name));
+        var error = Assert.Throws<CaptureFormatException>(() => CaptureFiles.Open(bytes, Name));
 
         // Assert
         Assert.Equal(0, error.Offset);
@@ -243,8 +244,8 @@ public sealed class PcapngReaderTests
     public void TryReadNext_TruncatedBlockHeader_ThrowsWithBlockOffset()
     {
         // Arrange
-        byte[] bytes = CaptureBytes.Hex(LittleEndianSectionHeader, "01000000 14")[..33];
-        using CaptureReader reader = CaptureBytes.Open(bytes, Name);
+        byte[] bytes = HexBytes.Parse(LittleEndianSectionHeader, "01000000 14")[..33];
+        using CaptureReader reader = CaptureFiles.Open(bytes, Name);
 
         // Act
         var error = Assert.Throws<CaptureFormatException>(() => reader.TryReadNext(out _));
@@ -258,11 +259,11 @@ public sealed class PcapngReaderTests
     public void TryReadNext_TruncatedEnhancedPacketBlock_ThrowsWithBlockOffset()
     {
         // Arrange: the EPB at 48 declares 36 bytes but the file stops 20 bytes into it.
-        byte[] bytes = CaptureBytes.Hex(
+        byte[] bytes = HexBytes.Parse(
             LittleEndianSectionHeader,
             LittleEndianEthernetInterface,
             "06000000 24000000 00000000 240A0600 40222018 04000000 04000000 AABBCCDD 24000000")[..68];
-        using CaptureReader reader = CaptureBytes.Open(bytes, Name);
+        using CaptureReader reader = CaptureFiles.Open(bytes, Name);
 
         // Act
         var error = Assert.Throws<CaptureFormatException>(() => reader.TryReadNext(out _));
@@ -281,8 +282,8 @@ public sealed class PcapngReaderTests
     public void TryReadNext_BadBlockLength_ThrowsWithBlockOffset(string length)
     {
         // Arrange
-        byte[] bytes = CaptureBytes.Hex(LittleEndianSectionHeader, "06000000", length, "00000000 00000000 00000000");
-        using CaptureReader reader = CaptureBytes.Open(bytes, Name);
+        byte[] bytes = HexBytes.Parse(LittleEndianSectionHeader, "06000000", length, "00000000 00000000 00000000");
+        using CaptureReader reader = CaptureFiles.Open(bytes, Name);
 
         // Act
         var error = Assert.Throws<CaptureFormatException>(() => reader.TryReadNext(out _));
@@ -296,8 +297,8 @@ public sealed class PcapngReaderTests
     public void TryReadNext_HugeBlockLengthInShortFile_ReportsTruncationWithoutHugeAllocation()
     {
         // Arrange: a 255 MiB block declared in a 48-byte file.
-        byte[] bytes = CaptureBytes.Hex(LittleEndianSectionHeader, "06000000 0000F00F 00000000 00000000 00000000");
-        using CaptureReader reader = CaptureBytes.Open(bytes, Name);
+        byte[] bytes = HexBytes.Parse(LittleEndianSectionHeader, "06000000 0000F00F 00000000 00000000 00000000");
+        using CaptureReader reader = CaptureFiles.Open(bytes, Name);
         long before = GC.GetAllocatedBytesForCurrentThread();
 
         // Act
@@ -313,11 +314,11 @@ public sealed class PcapngReaderTests
     public void TryReadNext_CapturedLengthBeyondBlock_Throws()
     {
         // Arrange: captured length 200 in an EPB with 4 bytes of room.
-        byte[] bytes = CaptureBytes.Hex(
+        byte[] bytes = HexBytes.Parse(
             LittleEndianSectionHeader,
             LittleEndianEthernetInterface,
             "06000000 24000000 00000000 240A0600 40222018 C8000000 C8000000 AABBCCDD 24000000");
-        using CaptureReader reader = CaptureBytes.Open(bytes, Name);
+        using CaptureReader reader = CaptureFiles.Open(bytes, Name);
 
         // Act
         var error = Assert.Throws<CaptureFormatException>(() => reader.TryReadNext(out _));
@@ -331,8 +332,8 @@ public sealed class PcapngReaderTests
     public void TryReadNext_TrailingLengthMismatch_Throws()
     {
         // Arrange
-        byte[] bytes = CaptureBytes.Hex(LittleEndianSectionHeader, "AD0B0000 10000000 01020304 0C000000");
-        using CaptureReader reader = CaptureBytes.Open(bytes, Name);
+        byte[] bytes = HexBytes.Parse(LittleEndianSectionHeader, "AD0B0000 10000000 01020304 0C000000");
+        using CaptureReader reader = CaptureFiles.Open(bytes, Name);
 
         // Act
         var error = Assert.Throws<CaptureFormatException>(() => reader.TryReadNext(out _));

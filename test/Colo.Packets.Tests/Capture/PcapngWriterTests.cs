@@ -1,5 +1,6 @@
 using Colo.Packets.Capture;
 using Colo.TestSupport;
+using Colo.TestSupport.Capture;
 
 namespace Colo.Packets.Tests.Capture;
 
@@ -22,7 +23,7 @@ public sealed class PcapngWriterTests : IDisposable
         }
 
         using CaptureReader reader = CaptureReader.Open(path);
-        var records = CaptureBytes.ReadAll(reader);
+        var records = CaptureFiles.ReadAll(reader);
 
         Assert.Equal([LinkType.Ethernet, LinkType.LinuxSll, LinkType.Ethernet], records.Select(r => r.LinkType));
         Assert.Equal([0, 1, 0], records.Select(r => r.InterfaceId));

@@ -1,5 +1,6 @@
 using System.Net;
 using Colo.Packets.Frames;
+using Colo.TestSupport.Frames;
 
 namespace Colo.Packets.Tests.Frames;
 
@@ -40,7 +41,7 @@ public sealed class FlowKeyTests
     public void From_SameFrameParsedTwice_EqualWithSameHash()
     {
         // Arrange
-        byte[] frame = FrameBytes.Ipv6Tcp(FrameBytes.Payload(3));
+        byte[] frame = FrameLayers.Ipv6Tcp(Payloads.Counting(3));
 
         // Act
         FlowKey first = Parse(frame);
@@ -55,8 +56,8 @@ public sealed class FlowKeyTests
     public void From_DifferentPayloadsOfOneConnection_SameKey()
     {
         // Arrange
-        byte[] first = FrameBytes.Ipv4Tcp(FrameBytes.Payload(3));
-        byte[] second = FrameBytes.PadTo(FrameBytes.Ipv4Tcp([]), 60);
+        byte[] first = FrameLayers.Ipv4Tcp(Payloads.Counting(3));
+        byte[] second = FrameLayers.PadTo(FrameLayers.Ipv4Tcp([]), 60);
 
         // Act
         FlowKey firstKey = Parse(first);
@@ -171,8 +172,8 @@ public sealed class FlowKeyTests
     public void From_Ipv4Fragment_FragmentFlowWithoutPorts()
     {
         // Arrange: a first fragment still carries the TCP header bytes.
-        byte[] frame = FrameBytes.Ethernet(FrameParser.EtherTypeIpv4,
-            FrameBytes.Ipv4(IpProtocol.Tcp, FrameBytes.Tcp(80, 1234, FrameBytes.Payload(8)), flagsFragment: 0x2000));
+        byte[] frame = FrameLayers.Ethernet(FrameParser.EtherTypeIpv4,
+            FrameLayers.Ipv4(IpProtocol.Tcp, FrameLayers.Tcp(80, 1234, Payloads.Counting(8)), flagsFragment: 0x2000));
 
         // Act
         FlowKey key = Parse(frame);
@@ -188,9 +189,9 @@ public sealed class FlowKeyTests
     public void From_Ipv4FragmentAndUnfragmentedPacketOfSamePair_DifferentFlows()
     {
         // Arrange
-        byte[] fragment = FrameBytes.Ethernet(FrameParser.EtherTypeIpv4,
-            FrameBytes.Ipv4(IpProtocol.Tcp, FrameBytes.Payload(8), flagsFragment: 100));
-        byte[] whole = FrameBytes.Ipv4Tcp([]);
+        byte[] fragment = FrameLayers.Ethernet(FrameParser.EtherTypeIpv4,
+            FrameLayers.Ipv4(IpProtocol.Tcp, Payloads.Counting(8), flagsFragment: 100));
+        byte[] whole = FrameLayers.Ipv4Tcp([]);
 
         // Act
         FlowKey fragmentKey = Parse(fragment);
@@ -204,10 +205,10 @@ public sealed class FlowKeyTests
     public void From_Ipv6FragmentsOfOnePair_ShareOneFlow()
     {
         // Arrange
-        byte[] first = FrameBytes.Ethernet(FrameParser.EtherTypeIpv6, FrameBytes.Ipv6(IpProtocol.Ipv6Fragment,
-            FrameBytes.Ipv6Fragment(IpProtocol.Udp, 0, true, 7, FrameBytes.Udp(1, 2, FrameBytes.Payload(8)))));
-        byte[] last = FrameBytes.Ethernet(FrameParser.EtherTypeIpv6, FrameBytes.Ipv6(IpProtocol.Ipv6Fragment,
-            FrameBytes.Ipv6Fragment(IpProtocol.Udp, 16, false, 7, FrameBytes.Payload(5))));
+        byte[] first = FrameLayers.Ethernet(FrameParser.EtherTypeIpv6, FrameLayers.Ipv6(IpProtocol.Ipv6Fragment,
+            FrameLayers.Ipv6Fragment(IpProtocol.Udp, 0, true, 7, FrameLayers.Udp(1, 2, Payloads.Counting(8)))));
+        byte[] last = FrameLayers.Ethernet(FrameParser.EtherTypeIpv6, FrameLayers.Ipv6(IpProtocol.Ipv6Fragment,
+            FrameLayers.Ipv6Fragment(IpProtocol.Udp, 16, false, 7, Payloads.Counting(5))));
 
         // Act
         FlowKey firstKey = Parse(first);
@@ -222,8 +223,8 @@ public sealed class FlowKeyTests
     public void From_QinQFrame_CarriesBothVlanIds()
     {
         // Arrange
-        byte[] frame = FrameBytes.Ethernet(FrameParser.EtherTypeIpv4, FrameBytes.Ipv4(IpProtocol.Tcp,
-            FrameBytes.Tcp(80, 1234, [])), 0, (FrameBytes.Tpid8021AD, 10), (FrameBytes.Tpid8021Q, 20));
+        byte[] frame = FrameLayers.Ethernet(FrameParser.EtherTypeIpv4, FrameLayers.Ipv4(IpProtocol.Tcp,
+            FrameLayers.Tcp(80, 1234, [])), 0, (FrameLayers.Tpid8021AD, 10), (FrameLayers.Tpid8021Q, 20));
 
         // Act
         FlowKey key = Parse(frame);
@@ -238,7 +239,7 @@ public sealed class FlowKeyTests
     public void From_Ipv6Frame_ReportsAddresses()
     {
         // Arrange
-        byte[] frame = FrameBytes.Ipv6Tcp([]);
+        byte[] frame = FrameLayers.Ipv6Tcp([]);
 
         // Act
         FlowKey key = Parse(frame);
@@ -266,8 +267,8 @@ public sealed class FlowKeyTests
     public void ToString_Ipv6Udp_BracketsAddresses()
     {
         // Arrange
-        byte[] frame = FrameBytes.Ethernet(FrameParser.EtherTypeIpv6,
-            FrameBytes.Ipv6(IpProtocol.Udp, FrameBytes.Udp(5353, 53, [])));
+        byte[] frame = FrameLayers.Ethernet(FrameParser.EtherTypeIpv6,
+            FrameLayers.Ipv6(IpProtocol.Udp, FrameLayers.Udp(5353, 53, [])));
         FlowKey key = Parse(frame);
 
         // Act

@@ -1,5 +1,6 @@
 using Colo.Packets.Frames;
 using CsCheck;
+using Colo.TestSupport.Frames;
 
 namespace Colo.Packets.Tests.Frames;
 
@@ -14,26 +15,26 @@ public sealed class FrameParserFuzzTests
     /// <summary>Valid frames covering every layer the parser walks.</summary>
     private static readonly byte[][] Seeds =
     [
-        FrameBytes.Ipv4Tcp(FrameBytes.Payload(12), tcpOptionsLength: 12),
-        FrameBytes.PadTo(FrameBytes.Ipv4Tcp(FrameBytes.Payload(1)), 60),
-        FrameBytes.Ipv6Tcp(FrameBytes.Payload(9)),
-        FrameBytes.Ethernet(FrameParser.EtherTypeIpv4,
-            FrameBytes.Ipv4(IpProtocol.Udp, FrameBytes.Udp(5353, 53, FrameBytes.Payload(6)), optionsLength: 8)),
-        FrameBytes.Ethernet(FrameParser.EtherTypeIpv4,
-            FrameBytes.Ipv4(IpProtocol.Icmp, FrameBytes.Icmp(8, 0, 1, 2, FrameBytes.Payload(8)))),
-        FrameBytes.Ethernet(FrameParser.EtherTypeIpv4,
-            FrameBytes.Ipv4(IpProtocol.Tcp, FrameBytes.Payload(16), flagsFragment: 0x2001)),
-        FrameBytes.Ethernet(FrameParser.EtherTypeIpv6, FrameBytes.Ipv6(IpProtocol.HopByHop,
-            FrameBytes.Ipv6Extension(IpProtocol.Ipv6Routing, 1, FrameBytes.Ipv6Extension(IpProtocol.Ipv6Fragment, 0,
-                FrameBytes.Ipv6Fragment(IpProtocol.Icmpv6, 0, false, 9,
-                    FrameBytes.Icmp(128, 0, 3, 4, FrameBytes.Payload(4))))))),
-        FrameBytes.Ethernet(FrameParser.EtherTypeIpv6, FrameBytes.Ipv6(IpProtocol.Ipv6DestinationOptions,
-            FrameBytes.ExtensionChain(8, IpProtocol.Udp, FrameBytes.Udp(1, 2, FrameBytes.Payload(3))))),
-        FrameBytes.Ethernet(FrameParser.EtherTypeIpv4, FrameBytes.Ipv4(IpProtocol.Tcp,
-            FrameBytes.Tcp(80, 1234, FrameBytes.Payload(4))), 0, (FrameBytes.Tpid8021AD, 7), (FrameBytes.Tpid8021Q, 8)),
-        FrameBytes.Ethernet(FrameParser.EtherTypeIpv6, FrameBytes.Ipv6(IpProtocol.Udp,
-            FrameBytes.Udp(1, 2, FrameBytes.Payload(3))), 12, (FrameBytes.Tpid8021Q, 5)),
-        FrameBytes.Ethernet(FrameParser.EtherTypeIpv4, FrameBytes.Ipv4(IpProtocol.Gre, FrameBytes.Payload(24)), 10),
+        FrameLayers.Ipv4Tcp(Payloads.Counting(12), tcpOptionsLength: 12),
+        FrameLayers.PadTo(FrameLayers.Ipv4Tcp(Payloads.Counting(1)), 60),
+        FrameLayers.Ipv6Tcp(Payloads.Counting(9)),
+        FrameLayers.Ethernet(FrameParser.EtherTypeIpv4,
+            FrameLayers.Ipv4(IpProtocol.Udp, FrameLayers.Udp(5353, 53, Payloads.Counting(6)), optionsLength: 8)),
+        FrameLayers.Ethernet(FrameParser.EtherTypeIpv4,
+            FrameLayers.Ipv4(IpProtocol.Icmp, FrameLayers.Icmp(8, 0, 1, 2, Payloads.Counting(8)))),
+        FrameLayers.Ethernet(FrameParser.EtherTypeIpv4,
+            FrameLayers.Ipv4(IpProtocol.Tcp, Payloads.Counting(16), flagsFragment: 0x2001)),
+        FrameLayers.Ethernet(FrameParser.EtherTypeIpv6, FrameLayers.Ipv6(IpProtocol.HopByHop,
+            FrameLayers.Ipv6Extension(IpProtocol.Ipv6Routing, 1, FrameLayers.Ipv6Extension(IpProtocol.Ipv6Fragment, 0,
+                FrameLayers.Ipv6Fragment(IpProtocol.Icmpv6, 0, false, 9,
+                    FrameLayers.Icmp(128, 0, 3, 4, Payloads.Counting(4))))))),
+        FrameLayers.Ethernet(FrameParser.EtherTypeIpv6, FrameLayers.Ipv6(IpProtocol.Ipv6DestinationOptions,
+            FrameLayers.ExtensionChain(8, IpProtocol.Udp, FrameLayers.Udp(1, 2, Payloads.Counting(3))))),
+        FrameLayers.Ethernet(FrameParser.EtherTypeIpv4, FrameLayers.Ipv4(IpProtocol.Tcp,
+            FrameLayers.Tcp(80, 1234, Payloads.Counting(4))), 0, (FrameLayers.Tpid8021AD, 7), (FrameLayers.Tpid8021Q, 8)),
+        FrameLayers.Ethernet(FrameParser.EtherTypeIpv6, FrameLayers.Ipv6(IpProtocol.Udp,
+            FrameLayers.Udp(1, 2, Payloads.Counting(3))), 12, (FrameLayers.Tpid8021Q, 5)),
+        FrameLayers.Ethernet(FrameParser.EtherTypeIpv4, FrameLayers.Ipv4(IpProtocol.Gre, Payloads.Counting(24)), 10),
     ];
 
     private static readonly int[] SeedVnetHeaderLengths = [0, 0, 0, 0, 0, 0, 0, 0, 0, 12, 10];
@@ -73,7 +74,7 @@ public sealed class FrameParserFuzzTests
                 FrameParser.EtherTypeVlan, FrameParser.EtherTypeQinQ)
             from versionIhl in Gen.OneOf<byte>(0x45, 0x46, 0x4F, 0x60)
             from tail in Gen.Byte.Array[0, 120]
-            select FrameBytes.Ethernet(etherType, [versionIhl, .. tail]);
+            select FrameLayers.Ethernet(etherType, [versionIhl, .. tail]);
 
         // Act + Assert
         frames.Sample(frame => AssertParsesWithinFrame(frame, 0), iter: Iterations, threads: 1);

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using Colo.Packets.Frames;
+using Colo.TestSupport.Frames;
 
 namespace Colo.Packets.Tests.Frames;
 
@@ -14,8 +15,8 @@ public sealed class FrameParserTests
     public void TryParse_Ipv4TcpWithOptions_ReportsTcpHeaderFields()
     {
         // Arrange
-        byte[] frame = FrameBytes.Ethernet(FrameParser.EtherTypeIpv4, FrameBytes.Ipv4(IpProtocol.Tcp,
-            FrameBytes.Tcp(443, 51000, FrameBytes.Payload(5), sequence: 0xFFFFFFF5, acknowledgment: 0x7FFFFFFF,
+        byte[] frame = FrameLayers.Ethernet(FrameParser.EtherTypeIpv4, FrameLayers.Ipv4(IpProtocol.Tcp,
+            FrameLayers.Tcp(443, 51000, Payloads.Counting(5), sequence: 0xFFFFFFF5, acknowledgment: 0x7FFFFFFF,
                 flags: TcpFlags.Syn | TcpFlags.Ack | TcpFlags.Ece | TcpFlags.Cwr, window: 0x1234, optionsLength: 12)));
 
         // Act
@@ -36,7 +37,7 @@ public sealed class FrameParserTests
     public void TryParse_Ipv4TcpWithDataOffset8_PayloadStartsAfterOptions()
     {
         // Arrange
-        byte[] frame = FrameBytes.Ipv4Tcp(FrameBytes.Payload(5), tcpOptionsLength: 12);
+        byte[] frame = FrameLayers.Ipv4Tcp(Payloads.Counting(5), tcpOptionsLength: 12);
 
         // Act
         FrameParser.TryParse(frame, 0, out PacketInfo info);
@@ -46,14 +47,14 @@ public sealed class FrameParserTests
         Assert.Equal(32, info.TransportHeaderLength);
         Assert.Equal(Ipv4TransportOffset + 32, info.PayloadOffset);
         Assert.Equal(5, info.PayloadLength);
-        Assert.Equal(FrameBytes.Payload(5), frame.AsSpan(info.PayloadOffset, info.PayloadLength).ToArray());
+        Assert.Equal(Payloads.Counting(5), frame.AsSpan(info.PayloadOffset, info.PayloadLength).ToArray());
     }
 
     [Fact]
     public void TryParse_Ipv4Tcp_ReportsNetworkLayout()
     {
         // Arrange
-        byte[] frame = FrameBytes.Ipv4Tcp(FrameBytes.Payload(7));
+        byte[] frame = FrameLayers.Ipv4Tcp(Payloads.Counting(7));
 
         // Act
         FrameParser.TryParse(frame, 0, out PacketInfo info);
@@ -81,7 +82,7 @@ public sealed class FrameParserTests
     public void TryParse_ShortTcpFramePaddedTo60Bytes_PayloadLengthFromIpTotalLength(int payloadLength)
     {
         // Arrange
-        byte[] frame = FrameBytes.PadTo(FrameBytes.Ipv4Tcp(FrameBytes.Payload(payloadLength)), 60);
+        byte[] frame = FrameLayers.PadTo(FrameLayers.Ipv4Tcp(Payloads.Counting(payloadLength)), 60);
 
         // Act
         ParseStatus status = FrameParser.TryParse(frame, 0, out PacketInfo info);
@@ -97,8 +98,8 @@ public sealed class FrameParserTests
     public void TryParse_UdpFramePaddedTo60BytesWith6BytePayload_PayloadLengthIs6()
     {
         // Arrange
-        byte[] frame = FrameBytes.PadTo(FrameBytes.Ethernet(FrameParser.EtherTypeIpv4,
-            FrameBytes.Ipv4(IpProtocol.Udp, FrameBytes.Udp(5353, 53, FrameBytes.Payload(6)))), 60);
+        byte[] frame = FrameLayers.PadTo(FrameLayers.Ethernet(FrameParser.EtherTypeIpv4,
+            FrameLayers.Ipv4(IpProtocol.Udp, FrameLayers.Udp(5353, 53, Payloads.Counting(6)))), 60);
 
         // Act
         ParseStatus status = FrameParser.TryParse(frame, 0, out PacketInfo info);
@@ -113,8 +114,8 @@ public sealed class FrameParserTests
     public void TryParse_Ipv4WithOptions_TransportStartsAfterIhl()
     {
         // Arrange
-        byte[] frame = FrameBytes.Ethernet(FrameParser.EtherTypeIpv4,
-            FrameBytes.Ipv4(IpProtocol.Tcp, FrameBytes.Tcp(80, 1234, FrameBytes.Payload(3)), optionsLength: 4));
+        byte[] frame = FrameLayers.Ethernet(FrameParser.EtherTypeIpv4,
+            FrameLayers.Ipv4(IpProtocol.Tcp, FrameLayers.Tcp(80, 1234, Payloads.Counting(3)), optionsLength: 4));
 
         // Act
         ParseStatus status = FrameParser.TryParse(frame, 0, out PacketInfo info);
@@ -131,9 +132,9 @@ public sealed class FrameParserTests
     public void TryParse_Ipv4FirstFragment_IsFragmentWithoutTransportHeader()
     {
         // Arrange: MF set, offset 0; the TCP header is present but a fragment is compared raw.
-        byte[] ipPayload = FrameBytes.Tcp(80, 1234, FrameBytes.Payload(16));
-        byte[] frame = FrameBytes.Ethernet(FrameParser.EtherTypeIpv4,
-            FrameBytes.Ipv4(IpProtocol.Tcp, ipPayload, flagsFragment: 0x2000, identification: 0xBEEF));
+        byte[] ipPayload = FrameLayers.Tcp(80, 1234, Payloads.Counting(16));
+        byte[] frame = FrameLayers.Ethernet(FrameParser.EtherTypeIpv4,
+            FrameLayers.Ipv4(IpProtocol.Tcp, ipPayload, flagsFragment: 0x2000, identification: 0xBEEF));
 
         // Act
         ParseStatus status = FrameParser.TryParse(frame, 0, out PacketInfo info);
@@ -154,8 +155,8 @@ public sealed class FrameParserTests
     public void TryParse_Ipv4LastFragment_ReportsFragmentOffsetInBytes()
     {
         // Arrange: MF clear, offset 185 units = 1480 bytes; the payload is not a TCP header.
-        byte[] frame = FrameBytes.Ethernet(FrameParser.EtherTypeIpv4,
-            FrameBytes.Ipv4(IpProtocol.Tcp, FrameBytes.Payload(3), flagsFragment: 185));
+        byte[] frame = FrameLayers.Ethernet(FrameParser.EtherTypeIpv4,
+            FrameLayers.Ipv4(IpProtocol.Tcp, Payloads.Counting(3), flagsFragment: 185));
 
         // Act
         ParseStatus status = FrameParser.TryParse(frame, 0, out PacketInfo info);
@@ -173,8 +174,8 @@ public sealed class FrameParserTests
     public void TryParse_Ipv4DontFragmentSet_IsNotFragment()
     {
         // Arrange
-        byte[] frame = FrameBytes.Ethernet(FrameParser.EtherTypeIpv4,
-            FrameBytes.Ipv4(IpProtocol.Tcp, FrameBytes.Tcp(80, 1234, []), flagsFragment: 0x4000));
+        byte[] frame = FrameLayers.Ethernet(FrameParser.EtherTypeIpv4,
+            FrameLayers.Ipv4(IpProtocol.Tcp, FrameLayers.Tcp(80, 1234, []), flagsFragment: 0x4000));
 
         // Act
         FrameParser.TryParse(frame, 0, out PacketInfo info);
@@ -190,8 +191,8 @@ public sealed class FrameParserTests
     public void TryParse_Ipv4Udp_ReportsPortsAndPayload()
     {
         // Arrange
-        byte[] frame = FrameBytes.Ethernet(FrameParser.EtherTypeIpv4,
-            FrameBytes.Ipv4(IpProtocol.Udp, FrameBytes.Udp(5353, 53, FrameBytes.Payload(9))));
+        byte[] frame = FrameLayers.Ethernet(FrameParser.EtherTypeIpv4,
+            FrameLayers.Ipv4(IpProtocol.Udp, FrameLayers.Udp(5353, 53, Payloads.Counting(9))));
 
         // Act
         ParseStatus status = FrameParser.TryParse(frame, 0, out PacketInfo info);
@@ -203,15 +204,15 @@ public sealed class FrameParserTests
         Assert.Equal(53, info.DestinationPort);
         Assert.Equal(FrameParser.UdpHeaderLength, info.TransportHeaderLength);
         Assert.Equal(Ipv4TransportOffset + 8, info.PayloadOffset);
-        Assert.Equal(FrameBytes.Payload(9), frame.AsSpan(info.PayloadOffset, info.PayloadLength).ToArray());
+        Assert.Equal(Payloads.Counting(9), frame.AsSpan(info.PayloadOffset, info.PayloadLength).ToArray());
     }
 
     [Fact]
     public void TryParse_UdpLengthShorterThanIpPayload_PayloadLengthFromUdpLength()
     {
         // Arrange: UDP says 8 + 4, the IP packet carries 8 + 9.
-        byte[] frame = FrameBytes.Ethernet(FrameParser.EtherTypeIpv4,
-            FrameBytes.Ipv4(IpProtocol.Udp, FrameBytes.Udp(5353, 53, FrameBytes.Payload(9), length: 12)));
+        byte[] frame = FrameLayers.Ethernet(FrameParser.EtherTypeIpv4,
+            FrameLayers.Ipv4(IpProtocol.Udp, FrameLayers.Udp(5353, 53, Payloads.Counting(9), length: 12)));
 
         // Act
         ParseStatus status = FrameParser.TryParse(frame, 0, out PacketInfo info);
@@ -225,8 +226,8 @@ public sealed class FrameParserTests
     public void TryParse_IcmpEchoRequest_IdentifierInSourcePort()
     {
         // Arrange
-        byte[] frame = FrameBytes.Ethernet(FrameParser.EtherTypeIpv4,
-            FrameBytes.Ipv4(IpProtocol.Icmp, FrameBytes.Icmp(8, 0, 0x4242, 7, FrameBytes.Payload(4))));
+        byte[] frame = FrameLayers.Ethernet(FrameParser.EtherTypeIpv4,
+            FrameLayers.Ipv4(IpProtocol.Icmp, FrameLayers.Icmp(8, 0, 0x4242, 7, Payloads.Counting(4))));
 
         // Act
         ParseStatus status = FrameParser.TryParse(frame, 0, out PacketInfo info);
@@ -244,8 +245,8 @@ public sealed class FrameParserTests
     public void TryParse_IcmpEcho_PayloadIsWholeMessage()
     {
         // Arrange
-        byte[] message = FrameBytes.Icmp(0, 0, 0x4242, 7, FrameBytes.Payload(4));
-        byte[] frame = FrameBytes.Ethernet(FrameParser.EtherTypeIpv4, FrameBytes.Ipv4(IpProtocol.Icmp, message));
+        byte[] message = FrameLayers.Icmp(0, 0, 0x4242, 7, Payloads.Counting(4));
+        byte[] frame = FrameLayers.Ethernet(FrameParser.EtherTypeIpv4, FrameLayers.Ipv4(IpProtocol.Icmp, message));
 
         // Act
         FrameParser.TryParse(frame, 0, out PacketInfo info);
@@ -260,8 +261,8 @@ public sealed class FrameParserTests
     public void TryParse_IcmpDestinationUnreachable_NoIdentifier()
     {
         // Arrange
-        byte[] frame = FrameBytes.Ethernet(FrameParser.EtherTypeIpv4,
-            FrameBytes.Ipv4(IpProtocol.Icmp, FrameBytes.Icmp(3, 1, 0x4242, 7, FrameBytes.Payload(4))));
+        byte[] frame = FrameLayers.Ethernet(FrameParser.EtherTypeIpv4,
+            FrameLayers.Ipv4(IpProtocol.Icmp, FrameLayers.Icmp(3, 1, 0x4242, 7, Payloads.Counting(4))));
 
         // Act
         ParseStatus status = FrameParser.TryParse(frame, 0, out PacketInfo info);
@@ -276,8 +277,8 @@ public sealed class FrameParserTests
     public void TryParse_Icmpv6EchoRequest_IdentifierInSourcePort()
     {
         // Arrange
-        byte[] frame = FrameBytes.Ethernet(FrameParser.EtherTypeIpv6,
-            FrameBytes.Ipv6(IpProtocol.Icmpv6, FrameBytes.Icmp(128, 0, 0x0102, 1, FrameBytes.Payload(8))));
+        byte[] frame = FrameLayers.Ethernet(FrameParser.EtherTypeIpv6,
+            FrameLayers.Ipv6(IpProtocol.Icmpv6, FrameLayers.Icmp(128, 0, 0x0102, 1, Payloads.Counting(8))));
 
         // Act
         ParseStatus status = FrameParser.TryParse(frame, 0, out PacketInfo info);
@@ -294,8 +295,8 @@ public sealed class FrameParserTests
     public void TryParse_Gre_PayloadIsIpPayloadWithoutTransportHeader()
     {
         // Arrange
-        byte[] grePayload = FrameBytes.Payload(24);
-        byte[] frame = FrameBytes.Ethernet(FrameParser.EtherTypeIpv4, FrameBytes.Ipv4(IpProtocol.Gre, grePayload));
+        byte[] grePayload = Payloads.Counting(24);
+        byte[] frame = FrameLayers.Ethernet(FrameParser.EtherTypeIpv4, FrameLayers.Ipv4(IpProtocol.Gre, grePayload));
 
         // Act
         ParseStatus status = FrameParser.TryParse(frame, 0, out PacketInfo info);
@@ -313,14 +314,14 @@ public sealed class FrameParserTests
     public void TryParse_Arp_ReturnsNotIp()
     {
         // Arrange
-        byte[] frame = FrameBytes.PadTo(FrameBytes.Ethernet(FrameBytes.EtherTypeArp, FrameBytes.Payload(28)), 60);
+        byte[] frame = FrameLayers.PadTo(FrameLayers.Ethernet(FrameLayers.EtherTypeArp, Payloads.Counting(28)), 60);
 
         // Act
         ParseStatus status = FrameParser.TryParse(frame, 0, out PacketInfo info);
 
         // Assert
         Assert.Equal(ParseStatus.NotIp, status);
-        Assert.Equal(FrameBytes.EtherTypeArp, info.EtherType);
+        Assert.Equal(FrameLayers.EtherTypeArp, info.EtherType);
         Assert.Equal(0, info.IpVersion);
     }
 
@@ -330,8 +331,8 @@ public sealed class FrameParserTests
     public void TryParse_Ipv6Tcp_ReportsNetworkLayout()
     {
         // Arrange
-        byte[] frame = FrameBytes.Ethernet(FrameParser.EtherTypeIpv6,
-            FrameBytes.Ipv6(IpProtocol.Tcp, FrameBytes.Tcp(80, 1234, FrameBytes.Payload(5)), hopLimit: 255));
+        byte[] frame = FrameLayers.Ethernet(FrameParser.EtherTypeIpv6,
+            FrameLayers.Ipv6(IpProtocol.Tcp, FrameLayers.Tcp(80, 1234, Payloads.Counting(5)), hopLimit: 255));
 
         // Act
         ParseStatus status = FrameParser.TryParse(frame, 0, out PacketInfo info);
@@ -351,7 +352,7 @@ public sealed class FrameParserTests
     public void TryParse_Ipv6PaddedFrame_PayloadLengthFromIpv6PayloadLength()
     {
         // Arrange
-        byte[] frame = FrameBytes.PadTo(FrameBytes.Ipv6Tcp(FrameBytes.Payload(2)), 100);
+        byte[] frame = FrameLayers.PadTo(FrameLayers.Ipv6Tcp(Payloads.Counting(2)), 100);
 
         // Act
         ParseStatus status = FrameParser.TryParse(frame, 0, out PacketInfo info);
@@ -366,11 +367,11 @@ public sealed class FrameParserTests
     public void TryParse_Ipv6HopByHopRoutingDestinationOptionsThenTcp_WalksToTcp()
     {
         // Arrange: hop-by-hop (8 bytes), routing (24 bytes), destination options (16 bytes), TCP.
-        byte[] tcp = FrameBytes.Tcp(8080, 1234, FrameBytes.Payload(5), sequence: 77);
-        byte[] chain = FrameBytes.Ipv6Extension(IpProtocol.Ipv6Routing, 0,
-            FrameBytes.Ipv6Extension(IpProtocol.Ipv6DestinationOptions, 2,
-                FrameBytes.Ipv6Extension(IpProtocol.Tcp, 1, tcp)));
-        byte[] frame = FrameBytes.Ethernet(FrameParser.EtherTypeIpv6, FrameBytes.Ipv6(IpProtocol.HopByHop, chain));
+        byte[] tcp = FrameLayers.Tcp(8080, 1234, Payloads.Counting(5), sequence: 77);
+        byte[] chain = FrameLayers.Ipv6Extension(IpProtocol.Ipv6Routing, 0,
+            FrameLayers.Ipv6Extension(IpProtocol.Ipv6DestinationOptions, 2,
+                FrameLayers.Ipv6Extension(IpProtocol.Tcp, 1, tcp)));
+        byte[] frame = FrameLayers.Ethernet(FrameParser.EtherTypeIpv6, FrameLayers.Ipv6(IpProtocol.HopByHop, chain));
 
         // Act
         ParseStatus status = FrameParser.TryParse(frame, 0, out PacketInfo info);
@@ -382,15 +383,15 @@ public sealed class FrameParserTests
         Assert.Equal(Ipv6TransportOffset + 48, info.TransportOffset);
         Assert.Equal(8080, info.SourcePort);
         Assert.Equal(77u, info.TcpSequence);
-        Assert.Equal(FrameBytes.Payload(5), frame.AsSpan(info.PayloadOffset, info.PayloadLength).ToArray());
+        Assert.Equal(Payloads.Counting(5), frame.AsSpan(info.PayloadOffset, info.PayloadLength).ToArray());
     }
 
     [Fact]
     public void TryParse_Ipv6FragmentHeader_ReportsFragmentFields()
     {
         // Arrange: offset 1232 bytes, more fragments, 32-bit identification.
-        byte[] frame = FrameBytes.Ethernet(FrameParser.EtherTypeIpv6, FrameBytes.Ipv6(IpProtocol.Ipv6Fragment,
-            FrameBytes.Ipv6Fragment(IpProtocol.Udp, 1232, true, 0xCAFEBABE, FrameBytes.Payload(16))));
+        byte[] frame = FrameLayers.Ethernet(FrameParser.EtherTypeIpv6, FrameLayers.Ipv6(IpProtocol.Ipv6Fragment,
+            FrameLayers.Ipv6Fragment(IpProtocol.Udp, 1232, true, 0xCAFEBABE, Payloads.Counting(16))));
 
         // Act
         ParseStatus status = FrameParser.TryParse(frame, 0, out PacketInfo info);
@@ -408,8 +409,8 @@ public sealed class FrameParserTests
     public void TryParse_Ipv6Fragment_NoTransportHeaderParsed()
     {
         // Arrange
-        byte[] frame = FrameBytes.Ethernet(FrameParser.EtherTypeIpv6, FrameBytes.Ipv6(IpProtocol.Ipv6Fragment,
-            FrameBytes.Ipv6Fragment(IpProtocol.Udp, 1232, false, 1, FrameBytes.Payload(16))));
+        byte[] frame = FrameLayers.Ethernet(FrameParser.EtherTypeIpv6, FrameLayers.Ipv6(IpProtocol.Ipv6Fragment,
+            FrameLayers.Ipv6Fragment(IpProtocol.Udp, 1232, false, 1, Payloads.Counting(16))));
 
         // Act
         FrameParser.TryParse(frame, 0, out PacketInfo info);
@@ -426,8 +427,8 @@ public sealed class FrameParserTests
     public void TryParse_Ipv6EightExtensionHeaders_ReturnsOk()
     {
         // Arrange
-        byte[] frame = FrameBytes.Ethernet(FrameParser.EtherTypeIpv6, FrameBytes.Ipv6(
-            IpProtocol.Ipv6DestinationOptions, FrameBytes.ExtensionChain(8, IpProtocol.Tcp, FrameBytes.Tcp(80, 1234, []))));
+        byte[] frame = FrameLayers.Ethernet(FrameParser.EtherTypeIpv6, FrameLayers.Ipv6(
+            IpProtocol.Ipv6DestinationOptions, FrameLayers.ExtensionChain(8, IpProtocol.Tcp, FrameLayers.Tcp(80, 1234, []))));
 
         // Act
         ParseStatus status = FrameParser.TryParse(frame, 0, out PacketInfo info);
@@ -444,8 +445,8 @@ public sealed class FrameParserTests
     public void TryParse_OneVlanTag_ReportsOuterVlanId()
     {
         // Arrange: PCP 7 and DEI set around VLAN id 10.
-        byte[] frame = FrameBytes.Ethernet(FrameParser.EtherTypeIpv4,
-            FrameBytes.Ipv4(IpProtocol.Tcp, FrameBytes.Tcp(80, 1234, [])), 0, (FrameBytes.Tpid8021Q, 0xF00A));
+        byte[] frame = FrameLayers.Ethernet(FrameParser.EtherTypeIpv4,
+            FrameLayers.Ipv4(IpProtocol.Tcp, FrameLayers.Tcp(80, 1234, [])), 0, (FrameLayers.Tpid8021Q, 0xF00A));
 
         // Act
         ParseStatus status = FrameParser.TryParse(frame, 0, out PacketInfo info);
@@ -464,8 +465,8 @@ public sealed class FrameParserTests
     public void TryParse_QinQTags_ReportsOuterAndInnerVlanIds()
     {
         // Arrange
-        byte[] frame = FrameBytes.Ethernet(FrameParser.EtherTypeIpv6, FrameBytes.Ipv6(IpProtocol.Tcp,
-            FrameBytes.Tcp(80, 1234, [])), 0, (FrameBytes.Tpid8021AD, 100), (FrameBytes.Tpid8021Q, 4095));
+        byte[] frame = FrameLayers.Ethernet(FrameParser.EtherTypeIpv6, FrameLayers.Ipv6(IpProtocol.Tcp,
+            FrameLayers.Tcp(80, 1234, [])), 0, (FrameLayers.Tpid8021AD, 100), (FrameLayers.Tpid8021Q, 4095));
 
         // Act
         ParseStatus status = FrameParser.TryParse(frame, 0, out PacketInfo info);
@@ -483,9 +484,9 @@ public sealed class FrameParserTests
     public void TryParse_ThreeVlanTags_ReturnsTooManyVlanTags()
     {
         // Arrange
-        byte[] frame = FrameBytes.Ethernet(FrameParser.EtherTypeIpv4,
-            FrameBytes.Ipv4(IpProtocol.Tcp, FrameBytes.Tcp(80, 1234, [])), 0,
-            (FrameBytes.Tpid8021AD, 1), (FrameBytes.Tpid8021Q, 2), (FrameBytes.Tpid8021Q, 3));
+        byte[] frame = FrameLayers.Ethernet(FrameParser.EtherTypeIpv4,
+            FrameLayers.Ipv4(IpProtocol.Tcp, FrameLayers.Tcp(80, 1234, [])), 0,
+            (FrameLayers.Tpid8021AD, 1), (FrameLayers.Tpid8021Q, 2), (FrameLayers.Tpid8021Q, 3));
 
         // Act
         ParseStatus status = FrameParser.TryParse(frame, 0, out _);
@@ -500,8 +501,8 @@ public sealed class FrameParserTests
     public void TryParse_VnetHeader_EthernetStartsAfterIt(int vnetHeaderLength)
     {
         // Arrange: a non-zero virtio-net header that must not be read as Ethernet.
-        byte[] frame = FrameBytes.Ethernet(FrameParser.EtherTypeIpv4,
-            FrameBytes.Ipv4(IpProtocol.Tcp, FrameBytes.Tcp(80, 1234, FrameBytes.Payload(3))), vnetHeaderLength);
+        byte[] frame = FrameLayers.Ethernet(FrameParser.EtherTypeIpv4,
+            FrameLayers.Ipv4(IpProtocol.Tcp, FrameLayers.Tcp(80, 1234, Payloads.Counting(3))), vnetHeaderLength);
         frame.AsSpan(0, vnetHeaderLength).Fill(0x81);
 
         // Act
@@ -513,7 +514,7 @@ public sealed class FrameParserTests
         Assert.Equal(vnetHeaderLength + 14, info.NetworkOffset);
         Assert.Equal(vnetHeaderLength + 14 + 12, info.SourceAddressOffset);
         Assert.Equal(80, info.SourcePort);
-        Assert.Equal(FrameBytes.Payload(3), frame.AsSpan(info.PayloadOffset, info.PayloadLength).ToArray());
+        Assert.Equal(Payloads.Counting(3), frame.AsSpan(info.PayloadOffset, info.PayloadLength).ToArray());
     }
 
     // ---- Malformed frames ----
@@ -527,7 +528,7 @@ public sealed class FrameParserTests
     public void TryParse_ShorterThanVnetAndEthernetHeader_ReturnsTruncatedEthernet(int length, int vnetHeaderLength)
     {
         // Arrange
-        byte[] frame = FrameBytes.PadTo(FrameBytes.Ipv4Tcp([]), 60)[..length];
+        byte[] frame = FrameLayers.PadTo(FrameLayers.Ipv4Tcp([]), 60)[..length];
 
         // Act
         ParseStatus status = FrameParser.TryParse(frame, vnetHeaderLength, out _);
@@ -543,7 +544,7 @@ public sealed class FrameParserTests
     public void TryParse_VnetHeaderLengthNearIntMaxValue_ReturnsTruncatedEthernet(int vnetHeaderLength)
     {
         // Arrange
-        byte[] frame = FrameBytes.Ipv4Tcp([]);
+        byte[] frame = FrameLayers.Ipv4Tcp([]);
 
         // Act
         ParseStatus status = FrameParser.TryParse(frame, vnetHeaderLength, out _);
@@ -558,7 +559,7 @@ public sealed class FrameParserTests
     public void TryParse_FirstVlanTagCutShort_ReturnsTruncatedVlanTag(int length)
     {
         // Arrange
-        byte[] frame = FrameBytes.Ethernet(FrameParser.EtherTypeIpv4, [], 0, (FrameBytes.Tpid8021Q, 10))[..length];
+        byte[] frame = FrameLayers.Ethernet(FrameParser.EtherTypeIpv4, [], 0, (FrameLayers.Tpid8021Q, 10))[..length];
 
         // Act
         ParseStatus status = FrameParser.TryParse(frame, 0, out _);
@@ -571,8 +572,8 @@ public sealed class FrameParserTests
     public void TryParse_SecondVlanTagCutShort_ReturnsTruncatedVlanTag()
     {
         // Arrange
-        byte[] frame = FrameBytes.Ethernet(FrameParser.EtherTypeIpv4, [], 0,
-            (FrameBytes.Tpid8021AD, 10), (FrameBytes.Tpid8021Q, 20))[..20];
+        byte[] frame = FrameLayers.Ethernet(FrameParser.EtherTypeIpv4, [], 0,
+            (FrameLayers.Tpid8021AD, 10), (FrameLayers.Tpid8021Q, 20))[..20];
 
         // Act
         ParseStatus status = FrameParser.TryParse(frame, 0, out _);
@@ -585,7 +586,7 @@ public sealed class FrameParserTests
     public void TryParse_Ipv4HeaderCutShort_ReturnsTruncatedIpHeader()
     {
         // Arrange
-        byte[] frame = FrameBytes.Ipv4Tcp([])[..(FrameParser.EthernetHeaderLength + 19)];
+        byte[] frame = FrameLayers.Ipv4Tcp([])[..(FrameParser.EthernetHeaderLength + 19)];
 
         // Act
         ParseStatus status = FrameParser.TryParse(frame, 0, out _);
@@ -598,7 +599,7 @@ public sealed class FrameParserTests
     public void TryParse_Ipv6HeaderCutShort_ReturnsTruncatedIpHeader()
     {
         // Arrange
-        byte[] frame = FrameBytes.Ipv6Tcp([])[..(FrameParser.EthernetHeaderLength + 39)];
+        byte[] frame = FrameLayers.Ipv6Tcp([])[..(FrameParser.EthernetHeaderLength + 39)];
 
         // Act
         ParseStatus status = FrameParser.TryParse(frame, 0, out _);
@@ -611,8 +612,8 @@ public sealed class FrameParserTests
     public void TryParse_Ipv4EtherTypeWithVersion6_ReturnsBadIpVersion()
     {
         // Arrange
-        byte[] frame = FrameBytes.Ethernet(FrameParser.EtherTypeIpv4,
-            FrameBytes.Ipv4(IpProtocol.Tcp, FrameBytes.Tcp(80, 1234, []), versionIhl: 0x65));
+        byte[] frame = FrameLayers.Ethernet(FrameParser.EtherTypeIpv4,
+            FrameLayers.Ipv4(IpProtocol.Tcp, FrameLayers.Tcp(80, 1234, []), versionIhl: 0x65));
 
         // Act
         ParseStatus status = FrameParser.TryParse(frame, 0, out _);
@@ -625,8 +626,8 @@ public sealed class FrameParserTests
     public void TryParse_Ipv6EtherTypeWithVersion4_ReturnsBadIpVersion()
     {
         // Arrange
-        byte[] frame = FrameBytes.Ethernet(FrameParser.EtherTypeIpv6,
-            FrameBytes.Ipv6(IpProtocol.Tcp, FrameBytes.Tcp(80, 1234, []), version: 4));
+        byte[] frame = FrameLayers.Ethernet(FrameParser.EtherTypeIpv6,
+            FrameLayers.Ipv6(IpProtocol.Tcp, FrameLayers.Tcp(80, 1234, []), version: 4));
 
         // Act
         ParseStatus status = FrameParser.TryParse(frame, 0, out _);
@@ -641,8 +642,8 @@ public sealed class FrameParserTests
     public void TryParse_Ipv4IhlBelow5_ReturnsBadIpHeaderLength(byte versionIhl)
     {
         // Arrange
-        byte[] frame = FrameBytes.Ethernet(FrameParser.EtherTypeIpv4,
-            FrameBytes.Ipv4(IpProtocol.Tcp, FrameBytes.Tcp(80, 1234, []), versionIhl: versionIhl));
+        byte[] frame = FrameLayers.Ethernet(FrameParser.EtherTypeIpv4,
+            FrameLayers.Ipv4(IpProtocol.Tcp, FrameLayers.Tcp(80, 1234, []), versionIhl: versionIhl));
 
         // Act
         ParseStatus status = FrameParser.TryParse(frame, 0, out _);
@@ -655,8 +656,8 @@ public sealed class FrameParserTests
     public void TryParse_Ipv4IhlBeyondFrame_ReturnsBadIpHeaderLength()
     {
         // Arrange: IHL 15 (60 bytes) with 30 bytes of IP packet.
-        byte[] frame = FrameBytes.Ethernet(FrameParser.EtherTypeIpv4,
-            FrameBytes.Ipv4(IpProtocol.Gre, FrameBytes.Payload(10), versionIhl: 0x4F));
+        byte[] frame = FrameLayers.Ethernet(FrameParser.EtherTypeIpv4,
+            FrameLayers.Ipv4(IpProtocol.Gre, Payloads.Counting(10), versionIhl: 0x4F));
 
         // Act
         ParseStatus status = FrameParser.TryParse(frame, 0, out _);
@@ -671,8 +672,8 @@ public sealed class FrameParserTests
     public void TryParse_Ipv4TotalLengthBelowHeader_ReturnsBadIpTotalLength(int totalLength)
     {
         // Arrange
-        byte[] frame = FrameBytes.Ethernet(FrameParser.EtherTypeIpv4,
-            FrameBytes.Ipv4(IpProtocol.Tcp, FrameBytes.Tcp(80, 1234, []), totalLength: totalLength));
+        byte[] frame = FrameLayers.Ethernet(FrameParser.EtherTypeIpv4,
+            FrameLayers.Ipv4(IpProtocol.Tcp, FrameLayers.Tcp(80, 1234, []), totalLength: totalLength));
 
         // Act
         ParseStatus status = FrameParser.TryParse(frame, 0, out _);
@@ -685,8 +686,8 @@ public sealed class FrameParserTests
     public void TryParse_Ipv4TotalLengthBeyondFrame_ReturnsBadIpTotalLength()
     {
         // Arrange
-        byte[] frame = FrameBytes.Ethernet(FrameParser.EtherTypeIpv4,
-            FrameBytes.Ipv4(IpProtocol.Tcp, FrameBytes.Tcp(80, 1234, []), totalLength: 41));
+        byte[] frame = FrameLayers.Ethernet(FrameParser.EtherTypeIpv4,
+            FrameLayers.Ipv4(IpProtocol.Tcp, FrameLayers.Tcp(80, 1234, []), totalLength: 41));
 
         // Act
         ParseStatus status = FrameParser.TryParse(frame, 0, out _);
@@ -699,8 +700,8 @@ public sealed class FrameParserTests
     public void TryParse_Ipv6PayloadLengthBeyondFrame_ReturnsBadIpTotalLength()
     {
         // Arrange
-        byte[] frame = FrameBytes.Ethernet(FrameParser.EtherTypeIpv6,
-            FrameBytes.Ipv6(IpProtocol.Tcp, FrameBytes.Tcp(80, 1234, []), payloadLength: 21));
+        byte[] frame = FrameLayers.Ethernet(FrameParser.EtherTypeIpv6,
+            FrameLayers.Ipv6(IpProtocol.Tcp, FrameLayers.Tcp(80, 1234, []), payloadLength: 21));
 
         // Act
         ParseStatus status = FrameParser.TryParse(frame, 0, out _);
@@ -713,8 +714,8 @@ public sealed class FrameParserTests
     public void TryParse_Ipv6ExtensionLengthPastPacket_ReturnsBadExtensionHeader()
     {
         // Arrange: hop-by-hop claims 48 bytes, the packet carries 8 + 20.
-        byte[] frame = FrameBytes.Ethernet(FrameParser.EtherTypeIpv6, FrameBytes.Ipv6(IpProtocol.HopByHop,
-            FrameBytes.Ipv6Extension(IpProtocol.Tcp, 0, FrameBytes.Tcp(80, 1234, []))));
+        byte[] frame = FrameLayers.Ethernet(FrameParser.EtherTypeIpv6, FrameLayers.Ipv6(IpProtocol.HopByHop,
+            FrameLayers.Ipv6Extension(IpProtocol.Tcp, 0, FrameLayers.Tcp(80, 1234, []))));
         frame[Ipv6TransportOffset + 1] = 5;
 
         // Act
@@ -728,8 +729,8 @@ public sealed class FrameParserTests
     public void TryParse_Ipv6ExtensionHeaderCutByPayloadLength_ReturnsBadExtensionHeader()
     {
         // Arrange: the IPv6 payload length leaves 4 bytes for an 8-byte routing header; padding follows.
-        byte[] frame = FrameBytes.Ethernet(FrameParser.EtherTypeIpv6, FrameBytes.Ipv6(IpProtocol.Ipv6Routing,
-            FrameBytes.Ipv6Extension(IpProtocol.Ipv6NoNext, 0, []), payloadLength: 4));
+        byte[] frame = FrameLayers.Ethernet(FrameParser.EtherTypeIpv6, FrameLayers.Ipv6(IpProtocol.Ipv6Routing,
+            FrameLayers.Ipv6Extension(IpProtocol.Ipv6NoNext, 0, []), payloadLength: 4));
 
         // Act
         ParseStatus status = FrameParser.TryParse(frame, 0, out _);
@@ -742,8 +743,8 @@ public sealed class FrameParserTests
     public void TryParse_Ipv6NineExtensionHeaders_ReturnsTooManyExtensionHeaders()
     {
         // Arrange
-        byte[] frame = FrameBytes.Ethernet(FrameParser.EtherTypeIpv6, FrameBytes.Ipv6(
-            IpProtocol.Ipv6DestinationOptions, FrameBytes.ExtensionChain(9, IpProtocol.Tcp, FrameBytes.Tcp(80, 1234, []))));
+        byte[] frame = FrameLayers.Ethernet(FrameParser.EtherTypeIpv6, FrameLayers.Ipv6(
+            IpProtocol.Ipv6DestinationOptions, FrameLayers.ExtensionChain(9, IpProtocol.Tcp, FrameLayers.Tcp(80, 1234, []))));
 
         // Act
         ParseStatus status = FrameParser.TryParse(frame, 0, out _);
@@ -758,8 +759,8 @@ public sealed class FrameParserTests
     public void TryParse_TcpDataOffsetBelow5_ReturnsBadTcpHeader(int dataOffsetWords)
     {
         // Arrange
-        byte[] frame = FrameBytes.Ethernet(FrameParser.EtherTypeIpv4, FrameBytes.Ipv4(IpProtocol.Tcp,
-            FrameBytes.Tcp(80, 1234, FrameBytes.Payload(8), dataOffsetWords: dataOffsetWords)));
+        byte[] frame = FrameLayers.Ethernet(FrameParser.EtherTypeIpv4, FrameLayers.Ipv4(IpProtocol.Tcp,
+            FrameLayers.Tcp(80, 1234, Payloads.Counting(8), dataOffsetWords: dataOffsetWords)));
 
         // Act
         ParseStatus status = FrameParser.TryParse(frame, 0, out _);
@@ -772,8 +773,8 @@ public sealed class FrameParserTests
     public void TryParse_TcpDataOffsetBeyondSegment_ReturnsBadTcpHeader()
     {
         // Arrange: data offset 6 (24 bytes) in a 20-byte segment, followed by frame padding.
-        byte[] frame = FrameBytes.PadTo(FrameBytes.Ethernet(FrameParser.EtherTypeIpv4,
-            FrameBytes.Ipv4(IpProtocol.Tcp, FrameBytes.Tcp(80, 1234, [], dataOffsetWords: 6))), 60);
+        byte[] frame = FrameLayers.PadTo(FrameLayers.Ethernet(FrameParser.EtherTypeIpv4,
+            FrameLayers.Ipv4(IpProtocol.Tcp, FrameLayers.Tcp(80, 1234, [], dataOffsetWords: 6))), 60);
 
         // Act
         ParseStatus status = FrameParser.TryParse(frame, 0, out _);
@@ -786,8 +787,8 @@ public sealed class FrameParserTests
     public void TryParse_TcpSegmentShorterThan20_ReturnsBadTcpHeader()
     {
         // Arrange
-        byte[] frame = FrameBytes.PadTo(FrameBytes.Ethernet(FrameParser.EtherTypeIpv4,
-            FrameBytes.Ipv4(IpProtocol.Tcp, FrameBytes.Tcp(80, 1234, [])[..19])), 60);
+        byte[] frame = FrameLayers.PadTo(FrameLayers.Ethernet(FrameParser.EtherTypeIpv4,
+            FrameLayers.Ipv4(IpProtocol.Tcp, FrameLayers.Tcp(80, 1234, [])[..19])), 60);
 
         // Act
         ParseStatus status = FrameParser.TryParse(frame, 0, out _);
@@ -802,8 +803,8 @@ public sealed class FrameParserTests
     public void TryParse_UdpLengthBelow8_ReturnsBadUdpHeader(int udpLength)
     {
         // Arrange
-        byte[] frame = FrameBytes.Ethernet(FrameParser.EtherTypeIpv4,
-            FrameBytes.Ipv4(IpProtocol.Udp, FrameBytes.Udp(5353, 53, FrameBytes.Payload(4), length: udpLength)));
+        byte[] frame = FrameLayers.Ethernet(FrameParser.EtherTypeIpv4,
+            FrameLayers.Ipv4(IpProtocol.Udp, FrameLayers.Udp(5353, 53, Payloads.Counting(4), length: udpLength)));
 
         // Act
         ParseStatus status = FrameParser.TryParse(frame, 0, out _);
@@ -816,8 +817,8 @@ public sealed class FrameParserTests
     public void TryParse_UdpLengthBeyondIpPayload_ReturnsBadUdpHeader()
     {
         // Arrange: UDP claims 13 bytes, the IP payload is 12, padding follows.
-        byte[] frame = FrameBytes.PadTo(FrameBytes.Ethernet(FrameParser.EtherTypeIpv4,
-            FrameBytes.Ipv4(IpProtocol.Udp, FrameBytes.Udp(5353, 53, FrameBytes.Payload(4), length: 13))), 60);
+        byte[] frame = FrameLayers.PadTo(FrameLayers.Ethernet(FrameParser.EtherTypeIpv4,
+            FrameLayers.Ipv4(IpProtocol.Udp, FrameLayers.Udp(5353, 53, Payloads.Counting(4), length: 13))), 60);
 
         // Act
         ParseStatus status = FrameParser.TryParse(frame, 0, out _);
@@ -830,8 +831,8 @@ public sealed class FrameParserTests
     public void TryParse_UdpShorterThanHeader_ReturnsBadUdpHeader()
     {
         // Arrange
-        byte[] frame = FrameBytes.Ethernet(FrameParser.EtherTypeIpv6,
-            FrameBytes.Ipv6(IpProtocol.Udp, FrameBytes.Udp(5353, 53, [])[..7]));
+        byte[] frame = FrameLayers.Ethernet(FrameParser.EtherTypeIpv6,
+            FrameLayers.Ipv6(IpProtocol.Udp, FrameLayers.Udp(5353, 53, [])[..7]));
 
         // Act
         ParseStatus status = FrameParser.TryParse(frame, 0, out _);
@@ -847,13 +848,13 @@ public sealed class FrameParserTests
     public void TryParse_IcmpShorterThan4_ReturnsBadIcmpHeader(byte protocol, int length)
     {
         // Arrange
-        byte[] message = FrameBytes.Icmp(8, 0, 1, 1, [])[..length];
+        byte[] message = FrameLayers.Icmp(8, 0, 1, 1, [])[..length];
         byte[] frame = protocol == IpProtocol.Icmp
-            ? FrameBytes.Ethernet(FrameParser.EtherTypeIpv4, FrameBytes.Ipv4(protocol, message))
-            : FrameBytes.Ethernet(FrameParser.EtherTypeIpv6, FrameBytes.Ipv6(protocol, message));
+            ? FrameLayers.Ethernet(FrameParser.EtherTypeIpv4, FrameLayers.Ipv4(protocol, message))
+            : FrameLayers.Ethernet(FrameParser.EtherTypeIpv6, FrameLayers.Ipv6(protocol, message));
 
         // Act
-        ParseStatus status = FrameParser.TryParse(FrameBytes.PadTo(frame, 60), 0, out _);
+        ParseStatus status = FrameParser.TryParse(FrameLayers.PadTo(frame, 60), 0, out _);
 
         // Assert
         Assert.Equal(ParseStatus.BadIcmpHeader, status);
@@ -863,8 +864,8 @@ public sealed class FrameParserTests
     public void TryParse_IcmpEchoOf4Bytes_OkWithoutIdentifier()
     {
         // Arrange
-        byte[] frame = FrameBytes.PadTo(FrameBytes.Ethernet(FrameParser.EtherTypeIpv4,
-            FrameBytes.Ipv4(IpProtocol.Icmp, FrameBytes.Icmp(8, 0, 0x4242, 1, [])[..4])), 60);
+        byte[] frame = FrameLayers.PadTo(FrameLayers.Ethernet(FrameParser.EtherTypeIpv4,
+            FrameLayers.Ipv4(IpProtocol.Icmp, FrameLayers.Icmp(8, 0, 0x4242, 1, [])[..4])), 60);
 
         // Act
         ParseStatus status = FrameParser.TryParse(frame, 0, out PacketInfo info);
@@ -879,7 +880,7 @@ public sealed class FrameParserTests
     public void TryParse_TcpFlagsByte_ReadsOnlyTheLowFlagByte()
     {
         // Arrange: the NS bit (low bit of byte 12) is set next to the data offset.
-        byte[] frame = FrameBytes.Ipv4Tcp([]);
+        byte[] frame = FrameLayers.Ipv4Tcp([]);
         BinaryPrimitives.WriteUInt16BigEndian(frame.AsSpan(Ipv4TransportOffset + 12), 0x51FF);
 
         // Act

@@ -3,6 +3,7 @@ using Colo.Cli.Replay;
 using Colo.Cli.Tests.Replay;
 using Colo.Packets.Capture;
 using Colo.Packets.Frames;
+using Colo.TestSupport.Capture;
 
 namespace Colo.Cli.Tests.Align;
 

@@ -5,6 +5,7 @@ using Colo.Cli.Replay;
 using Colo.Packets.Capture;
 using Colo.Packets.Frames;
 using Colors = Colo.Cli.Replay.HtmlReportWriter.Colors;
+using Colo.TestSupport.Capture;
 
 namespace Colo.Cli.Tests.Replay;
 

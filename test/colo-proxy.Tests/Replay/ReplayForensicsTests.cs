@@ -5,6 +5,7 @@ using Colo.Compare;
 using Colo.Packets.Capture;
 using Colo.Packets.Frames;
 using Colo.TestSupport;
+using Colo.TestSupport.Capture;
 
 namespace Colo.Cli.Tests.Replay;
 

@@ -1,28 +1,37 @@
 using System.Buffers.Binary;
 using Colo.Packets.Frames;
 
-namespace Colo.Packets.Tests.Frames;
+namespace Colo.TestSupport.Frames;
 
 /// <summary>
-/// Builds frames byte by byte for the parser tests: each method writes one header with
-/// <see cref="BinaryPrimitives"/> and appends the given payload, so a test reads outermost layer first.
+/// Builds frames one header at a time, for tests that need a malformed or unusual layer (wrong lengths, IP options,
+/// IPv6 extension chains, odd VLAN tags): each method writes one header and appends the given payload, so a test reads
+/// outermost layer first. Checksums are left zero. <see cref="FrameBuilder"/> builds well-formed whole frames on top
+/// of these.
 /// </summary>
-internal static class FrameBytes
+public static class FrameLayers
 {
     public const ushort EtherTypeArp = 0x0806;
     public const ushort Tpid8021Q = 0x8100;
     public const ushort Tpid8021AD = 0x88A8;
 
-    /// <summary>10.0.0.1 and 10.0.0.2.</summary>
+    /// <summary>10.0.0.1, the default IPv4 source.</summary>
     public static readonly byte[] Ipv4Source = [10, 0, 0, 1];
+
+    /// <summary>10.0.0.2, the default IPv4 destination.</summary>
     public static readonly byte[] Ipv4Destination = [10, 0, 0, 2];
 
-    /// <summary>2001:db8::1 and 2001:db8::2.</summary>
+    /// <summary>2001:db8::1 (the documentation prefix, RFC 3849), the default IPv6 source.</summary>
     public static readonly byte[] Ipv6Source = [0x20, 0x01, 0x0D, 0xB8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1];
+
+    /// <summary>2001:db8::2, the default IPv6 destination.</summary>
     public static readonly byte[] Ipv6Destination = [0x20, 0x01, 0x0D, 0xB8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2];
 
-    private static readonly byte[] DestinationMac = [0x52, 0x54, 0x00, 0x12, 0x34, 0x02];
-    private static readonly byte[] SourceMac = [0x52, 0x54, 0x00, 0x12, 0x34, 0x01];
+    /// <summary>02:00:00:00:00:01 (locally administered), the source MAC of every built frame.</summary>
+    public static readonly byte[] SourceMac = [0x02, 0, 0, 0, 0, 0x01];
+
+    /// <summary>02:00:00:00:00:02, the destination MAC of every built frame.</summary>
+    public static readonly byte[] DestinationMac = [0x02, 0, 0, 0, 0, 0x02];
 
     /// <summary>A zeroed virtio-net header, Ethernet II (with optional VLAN tags, outer first) and the network bytes.</summary>
     public static byte[] Ethernet(ushort etherType, byte[] network, int vnetHeaderLength = 0,
@@ -46,9 +55,13 @@ internal static class FrameBytes
         return frame;
     }
 
-    /// <summary>An IPv4 header (IHL 5 plus <paramref name="optionsLength"/> bytes of NOP options) and its payload.</summary>
+    /// <summary>
+    /// An IPv4 header (IHL 5 plus <paramref name="optionsLength"/> bytes of NOP options, header checksum zero) and its
+    /// payload; addresses default to <see cref="Ipv4Source"/> and <see cref="Ipv4Destination"/>.
+    /// </summary>
     public static byte[] Ipv4(byte protocol, byte[] payload, int optionsLength = 0, ushort flagsFragment = 0,
-        ushort identification = 0x1234, byte ttl = 64, int? totalLength = null, byte? versionIhl = null)
+        ushort identification = 0x1234, byte ttl = 64, int? totalLength = null, byte? versionIhl = null,
+        byte[]? source = null, byte[]? destination = null)
     {
         int headerLength = FrameParser.Ipv4MinHeaderLength + optionsLength;
         var packet = new byte[headerLength + payload.Length];
@@ -59,16 +72,19 @@ internal static class FrameBytes
         BinaryPrimitives.WriteUInt16BigEndian(span[6..], flagsFragment);
         span[8] = ttl;
         span[9] = protocol;
-        Ipv4Source.CopyTo(span[12..]);
-        Ipv4Destination.CopyTo(span[16..]);
+        (source ?? Ipv4Source).CopyTo(span[12..]);
+        (destination ?? Ipv4Destination).CopyTo(span[16..]);
         span[20..headerLength].Fill(1); // NOP options
         payload.CopyTo(span[headerLength..]);
         return packet;
     }
 
-    /// <summary>An IPv6 fixed header and its payload (extension headers included).</summary>
+    /// <summary>
+    /// An IPv6 fixed header and its payload (extension headers included); addresses default to
+    /// <see cref="Ipv6Source"/> and <see cref="Ipv6Destination"/>.
+    /// </summary>
     public static byte[] Ipv6(byte nextHeader, byte[] payload, byte hopLimit = 64, int? payloadLength = null,
-        byte version = 6)
+        byte version = 6, byte[]? source = null, byte[]? destination = null)
     {
         var packet = new byte[FrameParser.Ipv6HeaderLength + payload.Length];
         Span<byte> span = packet;
@@ -76,8 +92,8 @@ internal static class FrameBytes
         BinaryPrimitives.WriteUInt16BigEndian(span[4..], (ushort)(payloadLength ?? payload.Length));
         span[6] = nextHeader;
         span[7] = hopLimit;
-        Ipv6Source.CopyTo(span[8..]);
-        Ipv6Destination.CopyTo(span[24..]);
+        (source ?? Ipv6Source).CopyTo(span[8..]);
+        (destination ?? Ipv6Destination).CopyTo(span[24..]);
         payload.CopyTo(span[FrameParser.Ipv6HeaderLength..]);
         return packet;
     }
@@ -157,15 +173,6 @@ internal static class FrameBytes
         var padded = new byte[Math.Max(length, frame.Length)];
         frame.CopyTo(padded, 0);
         return padded;
-    }
-
-    /// <summary>Bytes 0, 1, 2, ... (mod 256), so payload offsets are visible in failures.</summary>
-    public static byte[] Payload(int length)
-    {
-        var payload = new byte[length];
-        for (int i = 0; i < length; i++)
-            payload[i] = (byte)(0xA0 + i);
-        return payload;
     }
 
     /// <summary>An Ethernet + IPv4 + TCP frame with the default fields.</summary>

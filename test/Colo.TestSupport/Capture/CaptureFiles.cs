@@ -1,21 +1,17 @@
 using Colo.Packets.Capture;
 
-namespace Colo.Packets.Tests.Capture;
+namespace Colo.TestSupport.Capture;
 
-/// <summary>Helpers shared by the capture tests: hex literals, in-memory readers and the sample captures.</summary>
-internal static class CaptureBytes
+/// <summary>Opening and reading capture files in tests: in-memory readers, the sample captures, every record copied.</summary>
+public static class CaptureFiles
 {
-    /// <summary>Bytes from hex digits; spaces and line breaks are ignored.</summary>
-    public static byte[] Hex(string hex) =>
-        Convert.FromHexString(hex.Replace(" ", string.Empty, StringComparison.Ordinal)
-            .Replace("\n", string.Empty, StringComparison.Ordinal));
-
-    /// <summary>Concatenates hex fragments (one per field or block) into bytes.</summary>
-    public static byte[] Hex(params string[] parts) => Hex(string.Concat(parts));
-
+    /// <summary>A reader over capture-file <paramref name="bytes"/>; <paramref name="name"/> appears in its errors.</summary>
     public static CaptureReader Open(byte[] bytes, string name) => CaptureReader.Open(new MemoryStream(bytes), name);
 
-    /// <summary>A sample capture copied next to the test assembly (test/data/captures in the repository).</summary>
+    /// <summary>
+    /// A sample capture copied next to the test assembly (test/data/captures in the repository; the test project
+    /// copies them).
+    /// </summary>
     public static string SampleCapture(string folder, string file) =>
         Path.Combine(AppContext.BaseDirectory, "data", "captures", folder, file);
 
@@ -23,6 +19,7 @@ internal static class CaptureBytes
     public static List<(byte[] Data, long Timestamp, int OriginalLength, int InterfaceId, LinkType LinkType)> ReadAll(
         CaptureReader reader)
     {
+        ArgumentNullException.ThrowIfNull(reader);
         var records = new List<(byte[], long, int, int, LinkType)>();
         while (reader.TryReadNext(out CaptureRecord record))
         {

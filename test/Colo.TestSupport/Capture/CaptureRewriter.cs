@@ -3,13 +3,13 @@ using System.IO.Compression;
 using Colo.Packets.Capture;
 using Colo.Packets.Frames;
 
-namespace Colo.Cli.Tests.Replay;
+namespace Colo.TestSupport.Capture;
 
 /// <summary>
 /// Builds the captures users actually have from the shipped Ethernet pairs: the same packets as Linux cooked or raw
 /// IP, gzip-compressed, in a pcapng with other interfaces, shifted in time or in sequence space, cut short.
 /// </summary>
-internal static class CaptureRewriter
+public static class CaptureRewriter
 {
     /// <summary>One packet to write: bytes, link type and time; null drops the packet.</summary>
     public delegate (byte[] Data, LinkType LinkType, long Timestamp)? Rewrite(byte[] ethernet, long timestamp, long frameNumber);
@@ -43,27 +43,18 @@ internal static class CaptureRewriter
     /// <summary>The Ethernet header replaced by a Linux cooked (SLL) header.</summary>
     public static (byte[], LinkType, long)? ToSll(byte[] ethernet, long timestamp, long frameNumber)
     {
-        byte[] sll = new byte[16 + ethernet.Length - 14];
-        BinaryPrimitives.WriteUInt16BigEndian(sll, 4); // outgoing
-        BinaryPrimitives.WriteUInt16BigEndian(sll.AsSpan(2), 1); // ARPHRD_ETHER
-        BinaryPrimitives.WriteUInt16BigEndian(sll.AsSpan(4), 6);
-        ethernet.AsSpan(6, 6).CopyTo(sll.AsSpan(6));
-        ethernet.AsSpan(12, 2).CopyTo(sll.AsSpan(14));
-        ethernet.AsSpan(14).CopyTo(sll.AsSpan(16));
+        ArgumentNullException.ThrowIfNull(ethernet);
+        byte[] sll = [.. LinuxCookedHeaders.Sll(BinaryPrimitives.ReadUInt16BigEndian(ethernet.AsSpan(12)), ethernet.AsSpan(6, 6)),
+            .. ethernet.AsSpan(14)];
         return (sll, LinkType.LinuxSll, timestamp);
     }
 
     /// <summary>The Ethernet header replaced by a Linux cooked v2 (SLL2) header.</summary>
     public static (byte[], LinkType, long)? ToSll2(byte[] ethernet, long timestamp, long frameNumber)
     {
-        byte[] sll2 = new byte[20 + ethernet.Length - 14];
-        ethernet.AsSpan(12, 2).CopyTo(sll2);
-        BinaryPrimitives.WriteUInt32BigEndian(sll2.AsSpan(4), 3);
-        BinaryPrimitives.WriteUInt16BigEndian(sll2.AsSpan(8), 1);
-        sll2[10] = 4;
-        sll2[11] = 6;
-        ethernet.AsSpan(6, 6).CopyTo(sll2.AsSpan(12));
-        ethernet.AsSpan(14).CopyTo(sll2.AsSpan(20));
+        ArgumentNullException.ThrowIfNull(ethernet);
+        byte[] sll2 = [.. LinuxCookedHeaders.Sll2(BinaryPrimitives.ReadUInt16BigEndian(ethernet.AsSpan(12)), ethernet.AsSpan(6, 6), interfaceIndex: 3),
+            .. ethernet.AsSpan(14)];
         return (sll2, LinkType.LinuxSll2, timestamp);
     }
 

@@ -5,9 +5,9 @@ namespace Colo.TestSupport;
 
 /// <summary>
 /// Runs tshark (Debian package <c>tshark</c>), the independent reader our capture files must satisfy and the judge of
-/// what a user sees at a frame number in Wireshark. Compiled into each test project that needs it (linked source).
+/// what a user sees at a frame number in Wireshark. Fails the calling test when tshark is missing or fails.
 /// </summary>
-internal static class Tshark
+public static class Tshark
 {
     private static readonly TimeSpan ToolTimeout = TimeSpan.FromSeconds(120);
 
@@ -25,6 +25,7 @@ internal static class Tshark
         return output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(line => line.TrimEnd('\r').Split('\t')).ToArray();
     }
 
+    /// <summary>Runs tshark with <paramref name="arguments"/> and returns its exit code, standard output and standard error.</summary>
     public static (int ExitCode, string Output, string Error) Run(params string[] arguments)
     {
         var start = new ProcessStartInfo("tshark") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };

@@ -1,6 +1,7 @@
 using Colo.Compare.Tests.Support;
 using Colo.Packets.Frames;
-using static Colo.Compare.Tests.Support.TestFrames;
+using static Colo.TestSupport.Frames.FrameBuilder;
+using static Colo.TestSupport.Frames.Payloads;
 
 namespace Colo.Compare.Tests;
 
@@ -31,12 +32,12 @@ public class AllocationTests
                 uint seq = (uint)(1 + s * payload);
                 if (split)
                 {
-                    frames.Add(Tcp(seq, data.AsSpan(0, payload / 2), sport: (ushort)(1000 + f)));
-                    frames.Add(Tcp(seq + (uint)(payload / 2), data.AsSpan(payload / 2), sport: (ushort)(1000 + f)));
+                    frames.Add(Tcp(seq, data.AsSpan(0, payload / 2), sourcePort: (ushort)(1000 + f)));
+                    frames.Add(Tcp(seq + (uint)(payload / 2), data.AsSpan(payload / 2), sourcePort: (ushort)(1000 + f)));
                 }
                 else
                 {
-                    frames.Add(Tcp(seq, data, sport: (ushort)(1000 + f)));
+                    frames.Add(Tcp(seq, data, sourcePort: (ushort)(1000 + f)));
                 }
             }
         }
@@ -138,7 +139,7 @@ public class AllocationTests
     {
         var sink = new NullSink();
         var engine = new CompareEngine(new CompareOptions(), sink);
-        var frames = Enumerable.Range(0, 2000).Select(i => Udp(BitConverter.GetBytes(i), sport: (ushort)(i % 10))).ToList();
+        var frames = Enumerable.Range(0, 2000).Select(i => Udp(BitConverter.GetBytes(i), sourcePort: (ushort)(i % 10))).ToList();
         List<List<byte[]>> quarters = frames.Chunk(500).Select(c => c.ToList()).ToList();
         Allocated(engine, quarters[0], quarters[0]);
         int next = 1;

@@ -1,5 +1,5 @@
-using System.Buffers.Binary;
-using static Colo.Compare.Tests.Support.TestFrames;
+using static Colo.TestSupport.Frames.FrameBuilder;
+using static Colo.TestSupport.Frames.Payloads;
 
 namespace Colo.Compare.Tests;
 
@@ -11,7 +11,6 @@ public class BacklogTests
 {
     private const int Payload = 1460;           // 1514-byte Ethernet frames
     private const long BacklogBytes = 200_000_000;
-    private const int SequenceOffset = 14 + 20 + 4;
     private const int ChunkSize = 16 * 1024;
 
     /// <summary>Counts releases and checkpoint requests without keeping anything (a 200 MB backlog is not copied again).</summary>
@@ -55,7 +54,7 @@ public class BacklogTests
             new Random(13).NextBytes(payload);
             _templates = new byte[flows][];
             for (int f = 0; f < flows; f++)
-                _templates[f] = Tcp(1, payload, sport: (ushort)(1000 + f));
+                _templates[f] = Tcp(1, payload, sourcePort: (ushort)(1000 + f));
         }
 
         public int FrameLength => _templates[0].Length;
@@ -65,7 +64,7 @@ public class BacklogTests
         {
             byte[] frame = _templates[(int)(index % _templates.Length)];
             long segment = index / _templates.Length;
-            BinaryPrimitives.WriteUInt32BigEndian(frame.AsSpan(SequenceOffset), unchecked((uint)(1 + (segment * Payload))));
+            SetIpv4TcpSequence(frame, unchecked((uint)(1 + (segment * Payload))));
             return frame;
         }
     }

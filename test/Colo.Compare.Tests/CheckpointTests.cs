@@ -1,6 +1,7 @@
 using Colo.Compare.Tests.Support;
 using Colo.Packets.Frames;
-using static Colo.Compare.Tests.Support.TestFrames;
+using static Colo.TestSupport.Frames.FrameBuilder;
+using static Colo.TestSupport.Frames.Payloads;
 
 namespace Colo.Compare.Tests;
 
@@ -54,8 +55,8 @@ public class CheckpointTests
     public void CompleteCheckpoint_FlushesFlowsInFirstQueuedOrderEachInItsOwnOrder()
     {
         var h = new EngineHarness();
-        h.Primary(Udp(Ascii("b1"), sport: 2)).Primary(Udp(Ascii("a1"), sport: 1)).Primary(Udp(Ascii("b2"), sport: 2));
-        h.Secondary(Udp(Ascii("zz"), sport: 3));
+        h.Primary(Udp(Ascii("b1"), sourcePort: 2)).Primary(Udp(Ascii("a1"), sourcePort: 1)).Primary(Udp(Ascii("b2"), sourcePort: 2));
+        h.Secondary(Udp(Ascii("zz"), sourcePort: 3));
 
         h.Engine.CompleteCheckpoint(h.Now);
 
@@ -69,11 +70,11 @@ public class CheckpointTests
     public void CompleteCheckpoint_RebaselinesAckGateToPrimary()
     {
         var h = new EngineHarness();
-        h.Primary(Tcp(1, Ascii("abc"), ack: 9000));
+        h.Primary(Tcp(1, Ascii("abc"), acknowledgment: 9000));
         h.Engine.CompleteCheckpoint(h.Now);
 
         // The secondary now has the primary's state: its next segment acks what the primary acked.
-        h.Primary(Tcp(4, Ascii("def"), ack: 9000)).Secondary(Tcp(4, Ascii("def"), ack: 8000));
+        h.Primary(Tcp(4, Ascii("def"), acknowledgment: 9000)).Secondary(Tcp(4, Ascii("def"), acknowledgment: 8000));
 
         Assert.Equal(["abc", "def"], h.Sink.ReleasedPayloads());
     }
@@ -98,7 +99,7 @@ public class CheckpointTests
     public void ReleaseAll_ReleasesQueuedPrimaryFramesForShutdown()
     {
         var h = new EngineHarness();
-        h.Primary(Tcp(1, Ascii("a"))).Primary(Udp(Ascii("b"))).Secondary(Udp(Ascii("c"), sport: 9));
+        h.Primary(Tcp(1, Ascii("a"))).Primary(Udp(Ascii("b"))).Secondary(Udp(Ascii("c"), sourcePort: 9));
 
         h.Engine.ReleaseAll(h.Now);
 
@@ -132,9 +133,9 @@ public class CheckpointTests
         var big = new byte[1400];
 
         for (int i = 0; i < 60; i++)
-            h.Primary(Udp(big, sport: 1));
+            h.Primary(Udp(big, sourcePort: 1));
         for (int i = 0; i < 5; i++)
-            h.Secondary(Udp(big, sport: 2));
+            h.Secondary(Udp(big, sourcePort: 2));
 
         Assert.Equal(1, h.Sink.TriggerCount(CheckpointReason.MemoryCap));
         Assert.Equal(60, h.Engine.Counters.PrimaryQueued);
@@ -148,7 +149,7 @@ public class CheckpointTests
         var h = new EngineHarness(new CompareOptions { MaxFlows = 8 });
 
         for (ushort port = 1; port <= 20; port++)
-            h.Primary(Udp(Ascii("x"), sport: port)).Secondary(Udp(Ascii("x"), sport: port));
+            h.Primary(Udp(Ascii("x"), sourcePort: port)).Secondary(Udp(Ascii("x"), sourcePort: port));
 
         Assert.True(h.Engine.FlowCount <= 8);
         Assert.Equal(20, h.Sink.Released.Count);
@@ -162,7 +163,7 @@ public class CheckpointTests
         var h = new EngineHarness(new CompareOptions { MaxFlows = 4 });
 
         for (ushort port = 1; port <= 10; port++)
-            h.Primary(Udp(Ascii("x"), sport: port));
+            h.Primary(Udp(Ascii("x"), sourcePort: port));
 
         Assert.Equal(1, h.Sink.TriggerCount(CheckpointReason.FlowTableFull));
         Assert.Equal(10, h.Engine.Counters.PrimaryQueued);
@@ -173,10 +174,10 @@ public class CheckpointTests
     public void AddPassthrough_MatchingFlow_ReleasedAtOnceSecondaryDropped()
     {
         var h = new EngineHarness();
-        h.Primary(Udp(Ascii("queued"), sport: 5353));
+        h.Primary(Udp(Ascii("queued"), sourcePort: 5353));
 
         h.Engine.AddPassthrough(new PassthroughRule(IpProtocol.Udp, null, 5353, null, null));
-        h.Primary(Udp(Ascii("later"), sport: 5353)).Secondary(Udp(Ascii("other"), sport: 5353));
+        h.Primary(Udp(Ascii("later"), sourcePort: 5353)).Secondary(Udp(Ascii("other"), sourcePort: 5353));
 
         Assert.Equal(["queued", "later"], h.Sink.ReleasedPayloads());
         Assert.All(h.Sink.Released, r => Assert.Equal(ReleaseReason.Passthrough, r.Info.Reason));
@@ -190,10 +191,10 @@ public class CheckpointTests
         var h = new EngineHarness();
         var rule = new PassthroughRule(IpProtocol.Udp, null, 5353, null, null);
         h.Engine.AddPassthrough(rule);
-        h.Primary(Udp(Ascii("a"), sport: 5353));
+        h.Primary(Udp(Ascii("a"), sourcePort: 5353));
 
         Assert.True(h.Engine.RemovePassthrough(rule));
-        h.Primary(Udp(Ascii("b"), sport: 5353));
+        h.Primary(Udp(Ascii("b"), sourcePort: 5353));
 
         Assert.Single(h.Sink.Released);
         Assert.Equal(1, h.Engine.Counters.PrimaryQueued);
@@ -203,7 +204,7 @@ public class CheckpointTests
     public void GetTopFlows_OrdersByQueuedBytes()
     {
         var h = new EngineHarness();
-        h.Primary(Udp(new byte[10], sport: 1)).Primary(Udp(new byte[1000], sport: 2));
+        h.Primary(Udp(new byte[10], sourcePort: 1)).Primary(Udp(new byte[1000], sourcePort: 2));
 
         IReadOnlyList<FlowStatus> flows = h.Engine.GetTopFlows(1, h.Now);
 

@@ -1,7 +1,8 @@
 using Colo.Compare.Tests.Support;
 using Colo.Packets.Frames;
 using CsCheck;
-using static Colo.Compare.Tests.Support.TestFrames;
+using static Colo.TestSupport.Frames.FrameBuilder;
+using static Colo.TestSupport.Frames.Payloads;
 
 namespace Colo.Compare.Tests;
 
@@ -78,7 +79,7 @@ public class ComparisonPropertyTests
                         {
                             // Some or all fragments of a datagram, in any order.
                             List<byte[]> fragments = UdpFragments(Ascii(new string('f', random.Next(1, 90))), 16,
-                                (ushort)random.Next(4), sport: (ushort)(200 + flow));
+                                (ushort)random.Next(4), sourcePort: (ushort)(200 + flow));
                             foreach (byte[] fragment in fragments.Where(_ => random.Next(4) != 0).OrderBy(_ => random.Next()))
                                 _ = side == Side.Primary ? h.Primary(fragment) : h.Secondary(fragment);
                             break;
@@ -88,14 +89,14 @@ public class ComparisonPropertyTests
                             ref uint seq = ref next[flow * 2 + (int)side];
                             uint at = random.Next(5) == 0 ? seq - (uint)random.Next(20) : seq;
                             TcpFlags flags = TcpFlags.Ack | (random.Next(30) == 0 ? TcpFlags.Fin : 0) | (random.Next(60) == 0 ? TcpFlags.Rst : 0);
-                            byte[] frame = Tcp(at, payload, flags, ack: (uint)random.Next(1000, 1010), sport: (ushort)(100 + flow));
+                            byte[] frame = Tcp(at, payload, flags, acknowledgment: (uint)random.Next(1000, 1010), sourcePort: (ushort)(100 + flow));
                             _ = side == Side.Primary ? h.Primary(frame) : h.Secondary(frame);
                             seq = at + (uint)payload.Length;
                             break;
                         }
                     case < 9:
                         {
-                            byte[] frame = Udp(payload, sport: (ushort)(200 + flow));
+                            byte[] frame = Udp(payload, sourcePort: (ushort)(200 + flow));
                             _ = side == Side.Primary ? h.Primary(frame) : h.Secondary(frame);
                             break;
                         }

@@ -1,6 +1,8 @@
 using Colo.Compare.Tests.Support;
 using Colo.Packets.Frames;
-using static Colo.Compare.Tests.Support.TestFrames;
+using Colo.TestSupport.Frames;
+using static Colo.TestSupport.Frames.FrameBuilder;
+using static Colo.TestSupport.Frames.Payloads;
 
 namespace Colo.Compare.Tests;
 
@@ -92,7 +94,7 @@ public class DatagramComparisonTests
     {
         var h = new EngineHarness();
 
-        h.Primary(IcmpEcho(3, 1, Ascii("v6"), ipv6: true)).Secondary(IcmpEcho(3, 1, Ascii("v6"), ipv6: true, checksum: 9));
+        h.Primary(IcmpEcho(3, 1, Ascii("v6"), address: FlowAddress.Ipv6)).Secondary(IcmpEcho(3, 1, Ascii("v6"), address: FlowAddress.Ipv6, checksum: 9));
 
         Assert.Single(h.Sink.Released);
         Assert.Empty(h.Sink.Triggers);
@@ -125,8 +127,8 @@ public class DatagramComparisonTests
     {
         var h = new EngineHarness();
 
-        h.Primary(Udp(Ascii("six"), ipv6: true)).Secondary(Udp(Ascii("six"), ipv6: true));
-        h.Primary(Udp(Ascii("6ix"), ipv6: true)).Secondary(Udp(Ascii("sIx"), ipv6: true));
+        h.Primary(Udp(Ascii("six"), address: FlowAddress.Ipv6)).Secondary(Udp(Ascii("six"), address: FlowAddress.Ipv6));
+        h.Primary(Udp(Ascii("6ix"), address: FlowAddress.Ipv6)).Secondary(Udp(Ascii("sIx"), address: FlowAddress.Ipv6));
 
         Assert.Single(h.Sink.Released);
         Assert.Equal(3, Assert.Single(h.Sink.Divergences).StreamOffset);

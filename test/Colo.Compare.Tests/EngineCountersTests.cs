@@ -1,5 +1,6 @@
 using Colo.Compare.Tests.Support;
-using static Colo.Compare.Tests.Support.TestFrames;
+using static Colo.TestSupport.Frames.FrameBuilder;
+using static Colo.TestSupport.Frames.Payloads;
 
 namespace Colo.Compare.Tests;
 
@@ -10,8 +11,8 @@ public class EngineCountersTests
     {
         // Arrange: two datagrams wait for the secondary, then shutdown releases them.
         var h = new EngineHarness();
-        h.Primary(Udp(Ascii("a"), sport: 1000));
-        h.Primary(Udp(Ascii("b"), sport: 1001));
+        h.Primary(Udp(Ascii("a"), sourcePort: 1000));
+        h.Primary(Udp(Ascii("b"), sourcePort: 1001));
         h.Engine.ReleaseAll(h.Now);
         EngineCounters counters = h.Engine.Counters.Snapshot();
         Assert.Equal(2, counters.Released(ReleaseReason.Shutdown));

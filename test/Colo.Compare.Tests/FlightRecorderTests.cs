@@ -1,6 +1,7 @@
 using Colo.Compare.Tests.Support;
 using Colo.Packets.Frames;
-using static Colo.Compare.Tests.Support.TestFrames;
+using static Colo.TestSupport.Frames.FrameBuilder;
+using static Colo.TestSupport.Frames.Payloads;
 
 namespace Colo.Compare.Tests;
 
@@ -61,9 +62,9 @@ public class FlightRecorderTests
     {
         // Room for two flows (4 rings of 1 KiB).
         var h = new EngineHarness(Recording(perFlow: 2048, budget: 4096));
-        byte[] a = Udp(Ascii("a"), sport: 1);
-        byte[] b = Udp(Ascii("b"), sport: 2);
-        byte[] c = Udp(Ascii("c"), sport: 3);
+        byte[] a = Udp(Ascii("a"), sourcePort: 1);
+        byte[] b = Udp(Ascii("b"), sourcePort: 2);
+        byte[] c = Udp(Ascii("c"), sourcePort: 3);
         h.Primary(a).Secondary(a).Advance(TimeSpan.FromMilliseconds(1));
         h.Primary(b).Secondary(b).Advance(TimeSpan.FromMilliseconds(1));
         h.Primary(c).Secondary(c);
@@ -80,8 +81,8 @@ public class FlightRecorderTests
     public void BudgetSpent_AndOnlyBusyFlows_NewFlowIsCountedAsNotRecorded()
     {
         var h = new EngineHarness(Recording(perFlow: 2048, budget: 2048));
-        byte[] a = Tcp(1001, Ascii("held"), sport: 1);
-        byte[] b = Tcp(1001, Ascii("held"), sport: 2);
+        byte[] a = Tcp(1001, Ascii("held"), sourcePort: 1);
+        byte[] b = Tcp(1001, Ascii("held"), sourcePort: 2);
         h.Primary(a).Primary(b);   // both wait for the secondary: neither is idle
 
         Assert.Single(h.Engine.RecentFrames(Flow(a)));
@@ -94,7 +95,7 @@ public class FlightRecorderTests
     {
         var sink = new CountingSink();
         var engine = new CompareEngine(Recording(), sink);
-        byte[][] frames = [.. Enumerable.Range(0, 4000).Select(i => Tcp((uint)(1001 + i / 8 * 1448), new byte[1448], sport: (ushort)(1 + i % 8)))];
+        byte[][] frames = [.. Enumerable.Range(0, 4000).Select(i => Tcp((uint)(1001 + i / 8 * 1448), new byte[1448], sourcePort: (ushort)(1 + i % 8)))];
         long fewest = long.MaxValue;
         for (int window = 0; window < 4; window++)
         {

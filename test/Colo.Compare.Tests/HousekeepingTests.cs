@@ -1,5 +1,7 @@
 using Colo.Compare.Tests.Support;
-using static Colo.Compare.Tests.Support.TestFrames;
+using Colo.TestSupport.Frames;
+using static Colo.TestSupport.Frames.FrameBuilder;
+using static Colo.TestSupport.Frames.Payloads;
 
 namespace Colo.Compare.Tests;
 
@@ -105,7 +107,7 @@ public class HousekeepingTests
     {
         var h = new EngineHarness();
 
-        h.Primary(IcmpEcho(1, 1, Ascii("ping"), ipv6: true)).Secondary(IcmpEcho(1, 1, Ascii("pong"), ipv6: true));
+        h.Primary(IcmpEcho(1, 1, Ascii("ping"), address: FlowAddress.Ipv6)).Secondary(IcmpEcho(1, 1, Ascii("pong"), address: FlowAddress.Ipv6));
 
         Assert.Single(h.Sink.Divergences);
     }

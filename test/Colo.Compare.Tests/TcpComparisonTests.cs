@@ -1,6 +1,8 @@
 using Colo.Compare.Tests.Support;
 using Colo.Packets.Frames;
-using static Colo.Compare.Tests.Support.TestFrames;
+using Colo.TestSupport.Frames;
+using static Colo.TestSupport.Frames.FrameBuilder;
+using static Colo.TestSupport.Frames.Payloads;
 
 namespace Colo.Compare.Tests;
 
@@ -177,10 +179,10 @@ public class TcpComparisonTests
     public void AdvanceTime_OlderFrameBehindNewerHead_StillTimesOut()
     {
         var h = Connected(1);
-        h.Secondary(Tcp(2, [], TcpFlags.Ack, ack: 500));
+        h.Secondary(Tcp(2, [], TcpFlags.Ack, acknowledgment: 500));
         h.Primary(Tcp(12, Ascii("later")));
         h.Advance(TimeSpan.FromSeconds(2));
-        h.Primary(Tcp(2, Ascii("earlier!!!"), ack: 900));
+        h.Primary(Tcp(2, Ascii("earlier!!!"), acknowledgment: 900));
 
         h.Advance(TimeSpan.FromSeconds(1.5));
 
@@ -302,12 +304,12 @@ public class TcpComparisonTests
         var h = Connected(isn);
         uint clientData = 5000;
 
-        h.Primary(Tcp(isn + 1, Ascii("reply"), ack: clientData + 10));
-        h.Secondary(Tcp(isn + 1, Ascii("reply"), ack: clientData));
+        h.Primary(Tcp(isn + 1, Ascii("reply"), acknowledgment: clientData + 10));
+        h.Secondary(Tcp(isn + 1, Ascii("reply"), acknowledgment: clientData));
         Assert.Empty(h.Sink.Released);
         Assert.Empty(h.Sink.Triggers);
 
-        h.Secondary(Tcp(isn + 6, [], TcpFlags.Ack, ack: clientData + 10));
+        h.Secondary(Tcp(isn + 6, [], TcpFlags.Ack, acknowledgment: clientData + 10));
 
         Assert.Equal(["reply"], h.Sink.ReleasedPayloads());
         h.AssertBalanced();
@@ -318,9 +320,9 @@ public class TcpComparisonTests
     {
         // QEMU keeps the last ACK seen, so a reordered older ACK re-closes its gate.
         var h = Connected(1);
-        h.Secondary(Tcp(2, [], TcpFlags.Ack, ack: 2000)).Secondary(Tcp(2, [], TcpFlags.Ack, ack: 1500));
+        h.Secondary(Tcp(2, [], TcpFlags.Ack, acknowledgment: 2000)).Secondary(Tcp(2, [], TcpFlags.Ack, acknowledgment: 1500));
 
-        h.Primary(Tcp(2, [], TcpFlags.Ack, ack: 2000));
+        h.Primary(Tcp(2, [], TcpFlags.Ack, acknowledgment: 2000));
 
         Assert.Single(h.Sink.Released);
     }
@@ -329,9 +331,9 @@ public class TcpComparisonTests
     public void Ingest_SecondaryAckWrapsPastZero_GateUsesSerialOrder()
     {
         var h = Connected(1);
-        h.Secondary(Tcp(2, [], TcpFlags.Ack, ack: 0xFFFFFFF0)).Secondary(Tcp(2, [], TcpFlags.Ack, ack: 0x10));
+        h.Secondary(Tcp(2, [], TcpFlags.Ack, acknowledgment: 0xFFFFFFF0)).Secondary(Tcp(2, [], TcpFlags.Ack, acknowledgment: 0x10));
 
-        h.Primary(Tcp(2, [], TcpFlags.Ack, ack: 0x08));
+        h.Primary(Tcp(2, [], TcpFlags.Ack, acknowledgment: 0x08));
 
         Assert.Single(h.Sink.Released);
     }
@@ -340,9 +342,9 @@ public class TcpComparisonTests
     public void Ingest_PureAckWithGateOpen_ReleasedAtOnce()
     {
         var h = Connected(1);
-        h.Secondary(Tcp(2, [], TcpFlags.Ack, ack: 3000));
+        h.Secondary(Tcp(2, [], TcpFlags.Ack, acknowledgment: 3000));
 
-        h.Primary(Tcp(2, [], TcpFlags.Ack, ack: 3000, window: 123));
+        h.Primary(Tcp(2, [], TcpFlags.Ack, acknowledgment: 3000, window: 123));
 
         Assert.Single(h.Sink.Released);
     }
@@ -351,7 +353,7 @@ public class TcpComparisonTests
     public void Ingest_PureAckBehindUnconfirmedData_WaitsForIt()
     {
         var h = Connected(1);
-        h.Secondary(Tcp(2, [], TcpFlags.Ack, ack: 1000));
+        h.Secondary(Tcp(2, [], TcpFlags.Ack, acknowledgment: 1000));
         h.Primary(Tcp(2, Ascii("data"))).Primary(Tcp(6, [], TcpFlags.Ack));
         Assert.Empty(h.Sink.Released);
 
@@ -407,9 +409,9 @@ public class TcpComparisonTests
     public void Ingest_IPv6Stream_ComparedLikeIPv4()
     {
         var h = new EngineHarness();
-        h.Primary(Tcp(9, [], SynAck, ipv6: true)).Secondary(Tcp(9, [], SynAck, ipv6: true));
-        h.Primary(Tcp(10, Ascii("123"), ipv6: true)).Primary(Tcp(13, Ascii("456"), ipv6: true));
-        h.Secondary(Tcp(10, Ascii("12X456"), ipv6: true));
+        h.Primary(Tcp(9, [], SynAck, address: FlowAddress.Ipv6)).Secondary(Tcp(9, [], SynAck, address: FlowAddress.Ipv6));
+        h.Primary(Tcp(10, Ascii("123"), address: FlowAddress.Ipv6)).Primary(Tcp(13, Ascii("456"), address: FlowAddress.Ipv6));
+        h.Secondary(Tcp(10, Ascii("12X456"), address: FlowAddress.Ipv6));
 
         Divergence d = Assert.Single(h.Sink.Divergences);
         Assert.Equal(2, d.StreamOffset);
@@ -420,10 +422,10 @@ public class TcpComparisonTests
     public void Ingest_VlanTagged_ComparedWithinVlanAndKeyedByIt()
     {
         var h = new EngineHarness();
-        h.Primary(Tcp(1, Ascii("abc"), vlans: [10])).Secondary(Tcp(1, Ascii("abc"), vlans: [10]));
+        h.Primary(Tcp(1, Ascii("abc"), address: FlowAddress.Ipv4.Tagged(10))).Secondary(Tcp(1, Ascii("abc"), address: FlowAddress.Ipv4.Tagged(10)));
         Assert.Single(h.Sink.Released);
 
-        h.Primary(Tcp(4, Ascii("def"), vlans: [10])).Secondary(Tcp(4, Ascii("def"), vlans: [20]));
+        h.Primary(Tcp(4, Ascii("def"), address: FlowAddress.Ipv4.Tagged(10))).Secondary(Tcp(4, Ascii("def"), address: FlowAddress.Ipv4.Tagged(20)));
 
         Assert.Single(h.Sink.Released);
         Assert.Equal(2, h.Engine.FlowCount);
@@ -433,10 +435,10 @@ public class TcpComparisonTests
     public void Ingest_VnetHeaderPresent_ReleasedByteIdenticalWithIt()
     {
         var h = new EngineHarness();
-        byte[] primary = Tcp(1, Ascii("x"), vnet: 12);
+        byte[] primary = Tcp(1, Ascii("x"), vnetHeaderLength: 12);
         primary[0] = 0xAB;
 
-        h.Primary(primary, vnet: 12).Secondary(Tcp(1, Ascii("x"), vnet: 10), vnet: 10);
+        h.Primary(primary, vnet: 12).Secondary(Tcp(1, Ascii("x"), vnetHeaderLength: 10), vnet: 10);
 
         Assert.Equal(primary, h.Sink.Released[0].Frame);
         Assert.Equal(12, h.Sink.Released[0].Info.VnetHeaderLength);

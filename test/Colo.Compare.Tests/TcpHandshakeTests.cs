@@ -1,6 +1,7 @@
 using Colo.Compare.Tests.Support;
 using Colo.Packets.Frames;
-using static Colo.Compare.Tests.Support.TestFrames;
+using static Colo.TestSupport.Frames.FrameBuilder;
+using static Colo.TestSupport.Frames.Payloads;
 
 namespace Colo.Compare.Tests;
 
@@ -18,10 +19,10 @@ public class TcpHandshakeTests
     /// <summary>A secondary ISN unrelated to the primary's (and across the wrap from it for some ISNs).</summary>
     private static uint OtherIsn(uint isn) => unchecked(isn + 0x9E3779B9u);
 
-    private static byte[] SynAckFrom(uint isn) => Tcp(isn, [], SynAck, ack: ClientIsn + 1);
+    private static byte[] SynAckFrom(uint isn) => Tcp(isn, [], SynAck, acknowledgment: ClientIsn + 1);
 
     private static byte[] Data(uint isn, int offset, string text) =>
-        Tcp(unchecked(isn + 1 + (uint)offset), Ascii(text), ack: ClientIsn + 1 + 20);
+        Tcp(unchecked(isn + 1 + (uint)offset), Ascii(text), acknowledgment: ClientIsn + 1 + 20);
 
     [Theory]
     [MemberData(nameof(Isns.All), MemberType = typeof(Isns))]
@@ -49,8 +50,8 @@ public class TcpHandshakeTests
         // After the client's handshake ACK, filter-rewriter maps the secondary's segments into the primary's space.
         h.Primary(Data(isn, 0, "HTTP/1.0 200 OK\r\n")).Primary(Data(isn, 17, "\r\nbody"));
         h.Secondary(Data(isn, 0, "HTTP/1.0 200 OK\r\n\r\nbody"));
-        h.Primary(Tcp(unchecked(isn + 24), [], TcpFlags.Fin | TcpFlags.Ack, ack: ClientIsn + 21))
-            .Secondary(Tcp(unchecked(isn + 24), [], TcpFlags.Fin | TcpFlags.Ack, ack: ClientIsn + 21));
+        h.Primary(Tcp(unchecked(isn + 24), [], TcpFlags.Fin | TcpFlags.Ack, acknowledgment: ClientIsn + 21))
+            .Secondary(Tcp(unchecked(isn + 24), [], TcpFlags.Fin | TcpFlags.Ack, acknowledgment: ClientIsn + 21));
         h.Advance(TimeSpan.FromSeconds(10));
 
         Assert.Equal(4, h.Sink.Released.Count);
@@ -119,7 +120,7 @@ public class TcpHandshakeTests
     {
         var h = new EngineHarness();
 
-        h.Primary(Tcp(100, [], SynAck, ack: ClientIsn + 1)).Secondary(Tcp(OtherIsn(100), [], SynAck, ack: ClientIsn));
+        h.Primary(Tcp(100, [], SynAck, acknowledgment: ClientIsn + 1)).Secondary(Tcp(OtherIsn(100), [], SynAck, acknowledgment: ClientIsn));
 
         Assert.Empty(h.Sink.Released);
         Assert.Empty(h.Sink.Triggers);
@@ -203,15 +204,15 @@ public class TcpHandshakeTests
         var h = new EngineHarness();
         uint other = OtherIsn(isn);
 
-        h.Primary(Tcp(isn, [], TcpFlags.Syn, sport: 40000, dport: 80));
-        h.Secondary(Tcp(other, [], TcpFlags.Syn, sport: 40000, dport: 80));
+        h.Primary(Tcp(isn, [], TcpFlags.Syn, sourcePort: 40000, destinationPort: 80));
+        h.Secondary(Tcp(other, [], TcpFlags.Syn, sourcePort: 40000, destinationPort: 80));
         Assert.Single(h.Sink.Released);
         Assert.Equal(1, h.Sink.TriggerCount(CheckpointReason.Resync));
 
-        h.Primary(Tcp(unchecked(isn + 1), [], TcpFlags.Ack, ack: 9001, sport: 40000, dport: 80));
-        h.Secondary(Tcp(unchecked(isn + 1), [], TcpFlags.Rst, sport: 40000, dport: 80));
-        h.Primary(Tcp(unchecked(isn + 1), Ascii("GET / HTTP/1.0\r\n\r\n"), ack: 9001, sport: 40000, dport: 80));
-        h.Secondary(Tcp(other, [], TcpFlags.Syn, sport: 40000, dport: 80));
+        h.Primary(Tcp(unchecked(isn + 1), [], TcpFlags.Ack, acknowledgment: 9001, sourcePort: 40000, destinationPort: 80));
+        h.Secondary(Tcp(unchecked(isn + 1), [], TcpFlags.Rst, sourcePort: 40000, destinationPort: 80));
+        h.Primary(Tcp(unchecked(isn + 1), Ascii("GET / HTTP/1.0\r\n\r\n"), acknowledgment: 9001, sourcePort: 40000, destinationPort: 80));
+        h.Secondary(Tcp(other, [], TcpFlags.Syn, sourcePort: 40000, destinationPort: 80));
         Assert.Empty(h.Sink.Divergences);
         Assert.Equal(2, h.Engine.Counters.PrimaryQueued);
         Assert.Single(h.Sink.Triggers);
@@ -219,8 +220,8 @@ public class TcpHandshakeTests
         h.Engine.CompleteCheckpoint(h.Now);
         Assert.Equal(3, h.Sink.Released.Count);
         // The restored secondary has the primary's connection: compared again in the primary's space.
-        h.Primary(Tcp(unchecked(isn + 19), Ascii("x"), ack: 9100, sport: 40000, dport: 80))
-            .Secondary(Tcp(unchecked(isn + 19), Ascii("x"), ack: 9100, sport: 40000, dport: 80));
+        h.Primary(Tcp(unchecked(isn + 19), Ascii("x"), acknowledgment: 9100, sourcePort: 40000, destinationPort: 80))
+            .Secondary(Tcp(unchecked(isn + 19), Ascii("x"), acknowledgment: 9100, sourcePort: 40000, destinationPort: 80));
         Assert.Equal(4, h.Sink.Released.Count);
         Assert.Equal(ReleaseReason.Compared, h.Sink.Released[^1].Info.Reason);
         Assert.Single(h.Sink.Triggers);
@@ -232,8 +233,8 @@ public class TcpHandshakeTests
     {
         var h = new EngineHarness();
 
-        h.Primary(Tcp(300, [], TcpFlags.Syn, sport: 40000, dport: 80)).Secondary(Tcp(300, [], TcpFlags.Syn, sport: 40000, dport: 80));
-        h.Primary(Tcp(301, Ascii("GET"), ack: 9001, sport: 40000, dport: 80)).Secondary(Tcp(301, Ascii("GET"), ack: 9001, sport: 40000, dport: 80));
+        h.Primary(Tcp(300, [], TcpFlags.Syn, sourcePort: 40000, destinationPort: 80)).Secondary(Tcp(300, [], TcpFlags.Syn, sourcePort: 40000, destinationPort: 80));
+        h.Primary(Tcp(301, Ascii("GET"), acknowledgment: 9001, sourcePort: 40000, destinationPort: 80)).Secondary(Tcp(301, Ascii("GET"), acknowledgment: 9001, sourcePort: 40000, destinationPort: 80));
 
         Assert.Equal(2, h.Sink.Released.Count);
         Assert.Empty(h.Sink.Triggers);
@@ -246,8 +247,8 @@ public class TcpHandshakeTests
         var h = new EngineHarness();
         for (ushort port = 41000; port < 41010; port++)
         {
-            h.Primary(Tcp(10, [], TcpFlags.Syn, sport: port, dport: 80)).Secondary(Tcp(20, [], TcpFlags.Syn, sport: port, dport: 80));
-            h.Primary(Tcp(11, Ascii("a"), ack: 1, sport: port, dport: 80)).Secondary(Tcp(11, [], TcpFlags.Rst, sport: port, dport: 80));
+            h.Primary(Tcp(10, [], TcpFlags.Syn, sourcePort: port, destinationPort: 80)).Secondary(Tcp(20, [], TcpFlags.Syn, sourcePort: port, destinationPort: 80));
+            h.Primary(Tcp(11, Ascii("a"), acknowledgment: 1, sourcePort: port, destinationPort: 80)).Secondary(Tcp(11, [], TcpFlags.Rst, sourcePort: port, destinationPort: 80));
         }
 
         Assert.Equal(10, h.Sink.TriggerCount(CheckpointReason.Resync));

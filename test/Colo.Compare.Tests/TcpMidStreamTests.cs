@@ -1,6 +1,7 @@
 using Colo.Compare.Tests.Support;
 using Colo.Packets.Frames;
-using static Colo.Compare.Tests.Support.TestFrames;
+using static Colo.TestSupport.Frames.FrameBuilder;
+using static Colo.TestSupport.Frames.Payloads;
 
 namespace Colo.Compare.Tests;
 

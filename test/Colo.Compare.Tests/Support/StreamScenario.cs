@@ -1,4 +1,5 @@
 using Colo.Packets.Frames;
+using Colo.TestSupport.Frames;
 
 namespace Colo.Compare.Tests.Support;
 
@@ -31,8 +32,8 @@ internal sealed class StreamScenario
         List<byte[]> s = Segments(random, isn, secondary, maxSegment);
         var frames = new List<(Side, byte[])>
         {
-            (Side.Primary, TestFrames.Tcp(isn, [], TcpFlags.Syn | TcpFlags.Ack)),
-            (Side.Secondary, TestFrames.Tcp(isn, [], TcpFlags.Syn | TcpFlags.Ack)),
+            (Side.Primary, FrameBuilder.Tcp(isn, [], TcpFlags.Syn | TcpFlags.Ack)),
+            (Side.Secondary, FrameBuilder.Tcp(isn, [], TcpFlags.Syn | TcpFlags.Ack)),
         };
         int i = 0, j = 0;
         while (i < p.Count || j < s.Count)
@@ -69,7 +70,7 @@ internal sealed class StreamScenario
         }
         var frames = new List<byte[]>(ranges.Count + 1);
         foreach ((int start, int len) in ranges)
-            frames.Add(TestFrames.Tcp(unchecked(isn + 1 + (uint)start), stream.AsSpan(start, len)));
+            frames.Add(FrameBuilder.Tcp(unchecked(isn + 1 + (uint)start), stream.AsSpan(start, len)));
         return frames;
     }
 }

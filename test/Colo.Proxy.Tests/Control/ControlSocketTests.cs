@@ -1,7 +1,9 @@
 using System.Text.Json;
 using Colo.Proxy.Control;
 using Colo.Proxy.Tests.EndToEnd;
-using static Colo.Proxy.Tests.EndToEnd.TestFrames;
+using Colo.TestSupport.Frames;
+using static Colo.TestSupport.Frames.FrameBuilder;
+using static Colo.TestSupport.Frames.Payloads;
 
 namespace Colo.Proxy.Tests.Control;
 
@@ -10,6 +12,7 @@ public class ControlSocketTests
 {
     private const string Guest = "10.0.0.2";
     private const string Client = "10.0.0.1";
+    private static readonly FlowAddress GuestToClient = FlowAddress.Between(Guest, Client);
 
     [Fact]
     public async Task Connect_Greeting_HasQmpShape()
@@ -92,9 +95,9 @@ public class ControlSocketTests
         await using var control = await proxy.ControlAsync();
         await using var primary = await proxy.ConnectAsync("primary_in");
         await using var secondary = await proxy.ConnectAsync("secondary_in");
-        byte[] d = Udp(Guest, 53, Client, 3333, Ascii("x"));
+        byte[] d = Udp(Ascii("x"), 53, 3333, GuestToClient);
         await primary.SendAsync(d);
-        await primary.SendAsync(Udp(Guest, 53, Client, 3333, Ascii("y")));
+        await primary.SendAsync(Udp(Ascii("y"), 53, 3333, GuestToClient));
         await secondary.SendAsync(d);
         await proxy.WaitReceivedAsync(2, 1);
 
@@ -133,7 +136,7 @@ public class ControlSocketTests
         await using var control = await proxy.ControlAsync();
         await using var primary = await proxy.ConnectAsync("primary_in");
         for (int i = 0; i < 3; i++)
-            await primary.SendAsync(Udp(Guest, 53, "10.0.9." + i, 3333, new byte[100 * (i + 1)]));
+            await primary.SendAsync(Udp(new byte[100 * (i + 1)], 53, 3333, FlowAddress.Between(Guest, "10.0.9." + i)));
         await proxy.WaitReceivedAsync(3, 0);
 
         JsonElement flows = await control.ReturnAsync("query-flows", new { limit = 2 });
@@ -153,7 +156,7 @@ public class ControlSocketTests
         await using var control = await proxy.ControlAsync();
         await using var primary = await proxy.ConnectAsync("primary_in");
         await using var outdev = await proxy.ConnectAsync("outdev");
-        byte[] d = Udp(Guest, 53, Client, 3333, Ascii("held"));
+        byte[] d = Udp(Ascii("held"), 53, 3333, GuestToClient);
         await primary.SendAsync(d);
         await proxy.WaitReceivedAsync(1, 0);
 
@@ -173,8 +176,8 @@ public class ControlSocketTests
         await using var control = await proxy.ControlAsync();
         await using var primary = await proxy.ConnectAsync("primary_in");
         await using var outdev = await proxy.ConnectAsync("outdev");
-        byte[] before = Udp(Guest, 53, Client, 3333, Ascii("before"));
-        byte[] after = Udp(Guest, 53, Client, 3333, Ascii("after"));
+        byte[] before = Udp(Ascii("before"), 53, 3333, GuestToClient);
+        byte[] after = Udp(Ascii("after"), 53, 3333, GuestToClient);
         await primary.SendAsync(before);
         await proxy.WaitReceivedAsync(1, 0);
 
@@ -198,7 +201,7 @@ public class ControlSocketTests
 
         await control.ReturnAsync("colo-passthrough-add", rule);
         JsonElement listed = await control.ReturnAsync("query-passthrough");
-        byte[] d = Udp(Guest, 53, Client, 3333, Ascii("exempt"));
+        byte[] d = Udp(Ascii("exempt"), 53, 3333, GuestToClient);
         await primary.SendAsync(d);
         Assert.Equal(d, await outdev.ReceiveAsync());
         await control.ReturnAsync("colo-passthrough-del", rule);
@@ -220,8 +223,8 @@ public class ControlSocketTests
         JsonElement connected = await control.WaitEventAsync("COLO_PEER_CONNECTED");
         await using var secondary = await proxy.ConnectAsync("secondary_in");
 
-        await primary.SendAsync(Udp(Guest, 53, Client, 3333, Ascii("yes")));
-        await secondary.SendAsync(Udp(Guest, 53, Client, 3333, Ascii("no!")));
+        await primary.SendAsync(Udp(Ascii("yes"), 53, 3333, GuestToClient));
+        await secondary.SendAsync(Udp(Ascii("no!"), 53, 3333, GuestToClient));
         JsonElement divergence = await control.WaitEventAsync("COLO_DIVERGENCE");
         JsonElement request = await control.WaitEventAsync("COLO_CHECKPOINT_REQUEST");
         await primary.DisposeAsync();
@@ -413,8 +416,8 @@ public class ControlSocketTests
         await using var primary = await proxy.ConnectAsync("primary_in");
         await using var secondary = await proxy.ConnectAsync("secondary_in");
 
-        await primary.SendAsync(Udp(Guest, 53, Client, 3333, Ascii("yes")));
-        await secondary.SendAsync(Udp(Guest, 53, Client, 3333, Ascii("no!")));
+        await primary.SendAsync(Udp(Ascii("yes"), 53, 3333, GuestToClient));
+        await secondary.SendAsync(Udp(Ascii("no!"), 53, 3333, GuestToClient));
         JsonElement data = (await control.WaitEventAsync("COLO_DIVERGENCE")).GetProperty("data");
 
         Assert.Equal(53, data.GetProperty("src-port").GetInt32());

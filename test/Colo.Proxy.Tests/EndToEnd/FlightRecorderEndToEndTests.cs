@@ -1,7 +1,10 @@
 using System.Diagnostics;
 using System.Text.Json;
 using Colo.Packets.Capture;
-using static Colo.Proxy.Tests.EndToEnd.TestFrames;
+using Colo.TestSupport.Frames;
+using static Colo.TestSupport.Frames.FrameBuilder;
+using static Colo.TestSupport.Frames.Payloads;
+using Colo.Packets.Frames;
 
 namespace Colo.Proxy.Tests.EndToEnd;
 
@@ -21,9 +24,10 @@ public sealed class FlightRecorderEndToEndTests : IDisposable
 
     private const string Guest = "10.0.0.2";
     private const string Client = "10.0.0.1";
+    private static readonly FlowAddress GuestToClient = FlowAddress.Between(Guest, Client);
 
-    private static byte[] Segment(uint seq, string payload, byte flags = Ack | Psh) =>
-        Tcp(Guest, 80, Client, 40000, seq, 1000, Ascii(payload), flags);
+    private static byte[] Segment(uint seq, string payload, TcpFlags flags = TcpFlags.Ack | TcpFlags.Psh) =>
+        Tcp(seq, Ascii(payload), flags, acknowledgment: 1000, sourcePort: 80, destinationPort: 40000, address: GuestToClient);
 
     [Fact]
     public async Task Divergence_WritesPairAndReport_ThatReplayToTheSameDivergence()
@@ -39,7 +43,7 @@ public sealed class FlightRecorderEndToEndTests : IDisposable
         await using var secondary = await proxy.ConnectAsync("secondary_in");
         await using var outdev = await proxy.ConnectAsync("outdev");
         const uint isn = 5000;
-        byte[] synAck = Segment(isn, "", Syn | Ack);
+        byte[] synAck = Segment(isn, "", TcpFlags.Syn | TcpFlags.Ack);
         byte[] page = Segment(isn + 1, "HTTP/1.0 200 OK\r\n");
         byte[] primaryDate = Segment(isn + 18, "Date: Mon, 01 Jan 2026 00:00:01 GMT\r\n");
         byte[] secondaryDate = Segment(isn + 18, "Date: Mon, 01 Jan 2026 00:00:02 GMT\r\n");
@@ -92,8 +96,8 @@ public sealed class FlightRecorderEndToEndTests : IDisposable
         for (int flow = 0; flow < 4; flow++)
         {
             // Each UDP flow (its own port) diverges once.
-            await primary.SendAsync(Udp(Guest, (ushort)(100 + flow), Client, 3333, Ascii("answer A")));
-            await secondary.SendAsync(Udp(Guest, (ushort)(100 + flow), Client, 3333, Ascii("answer B")));
+            await primary.SendAsync(Udp(Ascii("answer A"), (ushort)(100 + flow), 3333, GuestToClient));
+            await secondary.SendAsync(Udp(Ascii("answer B"), (ushort)(100 + flow), 3333, GuestToClient));
             int expected = flow + 1;
             await Wait.UntilAsync(() => proxy.Host.Records!.Written == expected, $"{expected} records written");
         }

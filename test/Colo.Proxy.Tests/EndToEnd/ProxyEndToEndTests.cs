@@ -5,7 +5,10 @@ using Colo.Compare;
 using Colo.Proxy.Endpoints;
 using Colo.Proxy.Framing;
 using Colo.Proxy.Hosting;
-using static Colo.Proxy.Tests.EndToEnd.TestFrames;
+using Colo.TestSupport.Frames;
+using static Colo.TestSupport.Frames.FrameBuilder;
+using static Colo.TestSupport.Frames.Payloads;
+using Colo.Packets.Frames;
 
 namespace Colo.Proxy.Tests.EndToEnd;
 
@@ -14,16 +17,17 @@ public class ProxyEndToEndTests
 {
     private const string Guest = "10.0.0.2";
     private const string Client = "10.0.0.1";
+    private static readonly FlowAddress GuestToClient = FlowAddress.Between(Guest, Client);
     private const uint Ack = 5000;
 
-    private static byte[] Segment(uint seq, string payload, byte flags = TestFrames.Ack | Psh, string src = Guest, string dst = Client) =>
-        Tcp(src, 80, dst, 40000, seq, Ack, Ascii(payload), flags);
+    private static byte[] Segment(uint seq, string payload, TcpFlags flags = TcpFlags.Ack | TcpFlags.Psh, string src = Guest, string dst = Client) =>
+        Tcp(seq, Ascii(payload), flags, acknowledgment: Ack, sourcePort: 80, destinationPort: 40000, address: FlowAddress.Between(src, dst));
 
     /// <summary>Both replicas' SYN-ACK; returns after the primary's was released to outdev.</summary>
     private static async Task HandshakeAsync(FramedPeer primary, FramedPeer secondary, FramedPeer outdev, uint isn,
         string src = Guest, string dst = Client)
     {
-        byte[] synAck = Segment(isn, "", Syn | TestFrames.Ack, src, dst);
+        byte[] synAck = Segment(isn, "", TcpFlags.Syn | TcpFlags.Ack, src, dst);
         await primary.SendAsync(synAck);
         await secondary.SendAsync(synAck);
         Assert.Equal(synAck, await outdev.ReceiveAsync());
@@ -93,7 +97,7 @@ public class ProxyEndToEndTests
         await using var primary = await proxy.ConnectAsync("primary_in");
         await using var secondary = await proxy.ConnectAsync("secondary_in");
         await using var outdev = await proxy.ConnectAsync("outdev");
-        var datagrams = Enumerable.Range(0, 20).Select(i => Udp(Guest, 53, Client, 3333, Ascii("answer " + i), ipId: (ushort)i)).ToArray();
+        var datagrams = Enumerable.Range(0, 20).Select(i => Udp(Ascii("answer " + i), 53, 3333, GuestToClient, ipId: (ushort)i)).ToArray();
 
         foreach (byte[] d in datagrams)
             await primary.SendAsync(d);
@@ -161,7 +165,7 @@ public class ProxyEndToEndTests
         await using var proxy = await ProxyHarness.StartAsync();
         await using var secondary = await proxy.ConnectAsync("secondary_in");
         await using var outdev = await proxy.ConnectAsync("outdev");
-        byte[] datagram = Udp(Guest, 53, Client, 3333, Ascii("whole"));
+        byte[] datagram = Udp(Ascii("whole"), 53, 3333, GuestToClient);
 
         await using (var dying = await proxy.ConnectAsync("primary_in"))
         {
@@ -188,7 +192,7 @@ public class ProxyEndToEndTests
         // A peer without vnet_hdr_support: what is read as the vnet word is the frame's destination MAC.
         await using (var bad = await FramedPeer.ConnectAsync(proxy.EndPointOf("primary_in"), vnetHeader: false))
         {
-            byte[] frame = Udp(Guest, 53, Client, 3333, Ascii("no vnet word"));
+            byte[] frame = Udp(Ascii("no vnet word"), 53, 3333, GuestToClient);
             await bad.SendAsync(frame);
             await bad.SendAsync(frame);
             Assert.True(await bad.WaitClosedAsync());
@@ -207,7 +211,7 @@ public class ProxyEndToEndTests
         {
             // Non-IP frames are released at once, uncompared; nobody is connected to outdev.
             for (int i = 0; i < frames; i++)
-                await primary.SendAsync(NonIp(100, (byte)i));
+                await primary.SendAsync(NonIp(Filled(100, (byte)i), EtherTypeLocalExperimental));
             await proxy.WaitReceivedAsync(frames, 0);
         }
 
@@ -234,7 +238,7 @@ public class ProxyEndToEndTests
         }
         Assert.Equal(1, proxy.Host.InputStatistics.Primary.Oversize);
 
-        byte[] datagram = Udp(Guest, 53, Client, 3333, Ascii("after"));
+        byte[] datagram = Udp(Ascii("after"), 53, 3333, GuestToClient);
         await using var primary = await proxy.ConnectAsync("primary_in");
         await primary.SendAsync(datagram);
         await secondary.SendAsync(datagram);
@@ -248,7 +252,7 @@ public class ProxyEndToEndTests
         await using var primary = await proxy.ConnectAsync("primary_in");
         await using var secondary = await proxy.ConnectAsync("secondary_in");
         await using var outdev = await proxy.ConnectAsync("outdev");
-        byte[] datagram = Udp(Guest, 53, Client, 3333, Ascii("x"));
+        byte[] datagram = Udp(Ascii("x"), 53, 3333, GuestToClient);
 
         await primary.SendRawAsync([0, 0, 0, 0, 0, 0, 0, 0]);
         await primary.SendAsync(datagram);
@@ -265,7 +269,7 @@ public class ProxyEndToEndTests
         await using var proxy = await ProxyHarness.StartAsync();
         await using var primary = await proxy.ConnectAsync("primary_in");
         await using var secondary = await proxy.ConnectAsync("secondary_in");
-        var datagrams = Enumerable.Range(0, 50).Select(i => Udp(Guest, 53, Client, 3333, Ascii("early " + i))).ToArray();
+        var datagrams = Enumerable.Range(0, 50).Select(i => Udp(Ascii("early " + i), 53, 3333, GuestToClient)).ToArray();
         foreach (byte[] d in datagrams)
         {
             await primary.SendAsync(d);
@@ -297,7 +301,7 @@ public class ProxyEndToEndTests
         Task sending = Task.Run(async () =>
         {
             for (int i = 0; i < frames; i++)
-                await primary.SendAsync(NonIp(frameSize, (byte)i));
+                await primary.SendAsync(NonIp(Filled(frameSize, (byte)i), EtherTypeLocalExperimental));
         }, TestContext.Current.CancellationToken);
         await Wait.UntilAsync(() => proxy.Host.OutputStalls > 0, "the output buffer to fill");
         Assert.False(sending.IsCompleted, "the sender should be blocked by backpressure");
@@ -324,7 +328,7 @@ public class ProxyEndToEndTests
         var proxy = await ProxyHarness.StartAsync();
         await using var primary = await proxy.ConnectAsync("primary_in");
         await using var outdev = await proxy.ConnectAsync("outdev");
-        var datagrams = Enumerable.Range(0, 10).Select(i => Udp(Guest, 53, Client, 3333, Ascii("queued " + i))).ToArray();
+        var datagrams = Enumerable.Range(0, 10).Select(i => Udp(Ascii("queued " + i), 53, 3333, GuestToClient)).ToArray();
         foreach (byte[] d in datagrams)
             await primary.SendAsync(d);
         await proxy.WaitReceivedAsync(10, 0);
@@ -385,7 +389,7 @@ public class ProxyEndToEndTests
         using Socket restarted = ProxyHarness.Listen(path);
 
         await using var primary = new FramedPeer(await restarted.AcceptAsync(TestContext.Current.CancellationToken));
-        byte[] datagram = Udp(Guest, 53, Client, 3333, Ascii("again"));
+        byte[] datagram = Udp(Ascii("again"), 53, 3333, GuestToClient);
         await primary.SendAsync(datagram);
         await secondary.SendAsync(datagram);
         Assert.Equal(datagram, await outdev.ReceiveAsync());
@@ -398,7 +402,7 @@ public class ProxyEndToEndTests
         await using var primary = await proxy.ConnectAsync("primary_in");
         await using var secondary = await proxy.ConnectAsync("secondary_in");
         await using var outdev = await proxy.ConnectAsync("outdev");
-        byte[] datagram = Udp(Guest, 53, Client, 3333, Ascii("vnet"), vnetHeaderLength: 12);
+        byte[] datagram = Udp(Ascii("vnet"), 53, 3333, GuestToClient, vnetHeaderLength: 12);
 
         await primary.SendAsync(datagram, 12);
         await secondary.SendAsync(datagram, 12);
@@ -415,7 +419,7 @@ public class ProxyEndToEndTests
         await using var notify = await proxy.ConnectAsync("notify_dev");
         await using var primary = await proxy.ConnectAsync("primary_in");
         await Wait.UntilAsync(() => proxy.Host.Peers().First(p => p.Key == "xen-notify").Value, "notify connected");
-        await primary.SendAsync(Udp(Guest, 53, Client, 3333, Ascii("lonely")));
+        await primary.SendAsync(Udp(Ascii("lonely"), 53, 3333, GuestToClient));
         await proxy.WaitReceivedAsync(1, 0);
 
         proxy.Time!.Advance(TimeSpan.FromMilliseconds(3100));
@@ -436,7 +440,7 @@ public class ProxyEndToEndTests
         for (int i = 0; i < 200; i++)
         {
             string dst = "10.0.1." + (i % 8);
-            byte[] d = Udp(Guest, 53, dst, 3333, Ascii("n" + i));
+            byte[] d = Udp(Ascii("n" + i), 53, 3333, FlowAddress.Between(Guest, dst));
             (perFlow.TryGetValue(dst, out var list) ? list : perFlow[dst] = []).Add(d);
             await primary.SendAsync(d);
             await secondary.SendAsync(d);
@@ -481,15 +485,15 @@ public class ProxyEndToEndTests
                 ushort port = (ushort)(40000 + flow);
                 uint seq = 1000u + (uint)(segment * Payload);
                 byte[] payload = StreamBytes(flow, segment * Payload, Payload);
-                byte[] frame = Tcp(Guest, 80, Client, port, seq, 1, payload);
+                byte[] frame = Tcp(seq, payload, acknowledgment: 1, sourcePort: 80, destinationPort: port, address: GuestToClient);
                 Expect(port, frame);
                 primaryWire.Write(FrameCodec.Encode(frame));
                 // The secondary cuts the same bytes at another place.
                 int cut = random.Next(1, Payload);
-                secondaryWire.Write(FrameCodec.Encode(Tcp(Guest, 80, Client, port, seq, 1, payload.AsSpan(0, cut), ipId: 7)));
-                secondaryWire.Write(FrameCodec.Encode(Tcp(Guest, 80, Client, port, seq + (uint)cut, 1, payload.AsSpan(cut), ipId: 8)));
+                secondaryWire.Write(FrameCodec.Encode(Tcp(seq, payload.AsSpan(0, cut), acknowledgment: 1, sourcePort: 80, destinationPort: port, address: GuestToClient, ipId: 7)));
+                secondaryWire.Write(FrameCodec.Encode(Tcp(seq + (uint)cut, payload.AsSpan(cut), acknowledgment: 1, sourcePort: 80, destinationPort: port, address: GuestToClient, ipId: 8)));
                 // A datagram flow beside it: released in arrival order, so any reordering of a side's frames shows.
-                byte[] datagram = Udp(Guest, 53, Client, (ushort)(port + 1000), payload.AsSpan(0, 100));
+                byte[] datagram = Udp(payload.AsSpan(0, 100), 53, (ushort)(port + 1000), GuestToClient);
                 Expect((ushort)(port + 1000), datagram);
                 primaryWire.Write(FrameCodec.Encode(datagram));
                 secondaryWire.Write(FrameCodec.Encode(datagram));
@@ -559,7 +563,7 @@ public class ProxyEndToEndTests
         await using var outdev = await proxy.ConnectAsync("outdev");
         await using var control = await proxy.ControlAsync();
         await control.ReturnAsync("colo-checkpoint-done");
-        byte[] datagram = Udp(Guest, 53, "10.7.7.7", 3333, Ascii("still alive"));
+        byte[] datagram = Udp(Ascii("still alive"), 53, 3333, FlowAddress.Between(Guest, "10.7.7.7"));
         await primary.SendAsync(datagram);
         await secondary.SendAsync(datagram);
 
@@ -577,8 +581,8 @@ public class ProxyEndToEndTests
         await using var proxy = await ProxyHarness.StartAsync();
         await using var primary = await proxy.ConnectAsync("primary_in");
         await using var secondary = await proxy.ConnectAsync("secondary_in");
-        byte[] first = Udp(Guest, 53, Client, 3333, Ascii("first"));
-        byte[] second = Udp(Guest, 53, Client, 3333, Ascii("second"));
+        byte[] first = Udp(Ascii("first"), 53, 3333, GuestToClient);
+        byte[] second = Udp(Ascii("second"), 53, 3333, GuestToClient);
         await using (var outdev = await proxy.ConnectAsync("outdev"))
         {
             await primary.SendAsync(first);

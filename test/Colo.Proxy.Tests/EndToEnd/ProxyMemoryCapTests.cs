@@ -1,5 +1,7 @@
 using Colo.Compare;
-using static Colo.Proxy.Tests.EndToEnd.TestFrames;
+using Colo.TestSupport.Frames;
+using static Colo.TestSupport.Frames.FrameBuilder;
+using static Colo.TestSupport.Frames.Payloads;
 
 namespace Colo.Proxy.Tests.EndToEnd;
 
@@ -26,7 +28,7 @@ public class ProxyMemoryCapTests
 
         // 2000 datagrams of 1 KB with no secondary: they can only wait. More than the kernel's socket buffers hold.
         byte[][] sent = Enumerable.Range(0, frames)
-            .Select(i => Udp("10.0.0.2", 53, "10.0.0.1", 40000, BitConverter.GetBytes(i).Concat(new byte[1000]).ToArray()))
+            .Select(i => Udp(BitConverter.GetBytes(i).Concat(new byte[1000]).ToArray(), 53, 40000, FlowAddress.Between("10.0.0.2", "10.0.0.1")))
             .ToArray();
         Task sending = Task.Run(async () =>
         {
@@ -84,7 +86,7 @@ public class ProxyMemoryCapTests
 
         // 3 MB of datagrams with no secondary: all of it waits in the engine for a checkpoint.
         byte[][] sent = Enumerable.Range(0, frames)
-            .Select(i => Udp("10.0.0.2", 53, "10.0.0.1", 40000, BitConverter.GetBytes(i).Concat(new byte[1000]).ToArray()))
+            .Select(i => Udp(BitConverter.GetBytes(i).Concat(new byte[1000]).ToArray(), 53, 40000, FlowAddress.Between("10.0.0.2", "10.0.0.1")))
             .ToArray();
         foreach (byte[] frame in sent)
             await primary.SendAsync(frame);

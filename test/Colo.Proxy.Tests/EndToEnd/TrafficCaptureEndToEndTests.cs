@@ -1,5 +1,7 @@
 using Colo.Packets.Capture;
-using static Colo.Proxy.Tests.EndToEnd.TestFrames;
+using Colo.TestSupport.Frames;
+using static Colo.TestSupport.Frames.FrameBuilder;
+using static Colo.TestSupport.Frames.Payloads;
 
 namespace Colo.Proxy.Tests.EndToEnd;
 
@@ -8,6 +10,7 @@ public sealed class TrafficCaptureEndToEndTests : IDisposable
 {
     private const string Guest = "10.0.0.2";
     private const string Client = "10.0.0.1";
+    private static readonly FlowAddress GuestToClient = FlowAddress.Between(Guest, Client);
     private readonly string _dir = Path.Combine(Path.GetTempPath(), "cpx-cap-" + Guid.NewGuid().ToString("N")[..10]);
 
     public void Dispose()
@@ -22,7 +25,7 @@ public sealed class TrafficCaptureEndToEndTests : IDisposable
     public async Task Capture_HoldsEveryInputFrameAndEveryReleasedFrame_WithoutVnetHeaders(bool vnet)
     {
         int header = vnet ? 10 : 0;
-        byte[][] primaryFrames = [.. Enumerable.Range(0, 30).Select(i => Udp(Guest, 53, Client, 3333, Ascii("answer " + i), ipId: (ushort)i, vnetHeaderLength: header))];
+        byte[][] primaryFrames = [.. Enumerable.Range(0, 30).Select(i => Udp(Ascii("answer " + i), 53, 3333, GuestToClient, ipId: (ushort)i, vnetHeaderLength: header))];
         byte[][] secondaryFrames = [.. primaryFrames.Take(20)];
         await using (var proxy = await ProxyHarness.StartAsync(options =>
         {
@@ -61,7 +64,7 @@ public sealed class TrafficCaptureEndToEndTests : IDisposable
         {
             await using var secondary = await proxy.ConnectAsync("secondary_in");
             // About 3.3 MiB of secondary frames: four files written, the newest two kept.
-            byte[] frame = Udp(Guest, 53, Client, 3333, new byte[1400]);
+            byte[] frame = Udp(new byte[1400], 53, 3333, GuestToClient);
             for (int i = 0; i < 2400; i++)
                 await secondary.SendAsync(frame);
             await proxy.WaitReceivedAsync(0, 2400);

@@ -2,6 +2,7 @@ using Colo.Compare;
 using Colo.Proxy.Hosting;
 using Colo.Proxy.Tests.EndToEnd;
 using Microsoft.Extensions.Logging.Abstractions;
+using Colo.TestSupport.Frames;
 
 namespace Colo.Proxy.Tests.Hosting;
 
@@ -77,7 +78,7 @@ public sealed class EngineWorkerTests : IDisposable
         await Wait.UntilAsync(async () => (await _worker.InvokeAsync((engine, _) => engine.Counters.PrimaryReceived)) == 1, "the batch to be ingested");
     }
 
-    private static byte[] Datagram(byte value) => TestFrames.Udp("10.0.0.2", 53, "10.0.0.1", 40000, [value, 1, 2, 3]);
+    private static byte[] Datagram(byte value) => FrameBuilder.Udp([value, 1, 2, 3], 53, 40000, FlowAddress.Between("10.0.0.2", "10.0.0.1"));
 
     private static FrameBatch Batch(byte[] frame)
     {

@@ -3,7 +3,9 @@ using Colo.Compare;
 using Colo.Proxy.Framing;
 using Colo.Proxy.Hosting;
 using Colo.Proxy.Tests.Framing;
-using static Colo.Proxy.Tests.EndToEnd.TestFrames;
+using Colo.TestSupport.Frames;
+using static Colo.TestSupport.Frames.FrameBuilder;
+using static Colo.TestSupport.Frames.Payloads;
 
 namespace Colo.Proxy.Tests.Hosting;
 
@@ -13,7 +15,7 @@ public class HotPathAllocationTests
     [Fact]
     public void TryReadFrame_SplitFrames_AllocatesNothing()
     {
-        byte[] frame = Udp("10.0.0.2", 53, "10.0.0.1", 3333, new byte[1000]);
+        byte[] frame = Udp(new byte[1000], 53, 3333, FlowAddress.Between("10.0.0.2", "10.0.0.1"));
         byte[] wire = FrameCodec.Encode(frame, vnetHeader: true, 10);
         ReadOnlySequence<byte> sequence = TestSequence.Create(wire[..7], wire[7..500], wire[500..]);
         byte[] scratch = new byte[wire.Length];
@@ -36,7 +38,7 @@ public class HotPathAllocationTests
     [Fact]
     public void FrameBatch_RentAddReturn_AllocatesNothingOnceWarm()
     {
-        byte[] frame = Udp("10.0.0.2", 53, "10.0.0.1", 3333, new byte[1400]);
+        byte[] frame = Udp(new byte[1400], 53, 3333, FlowAddress.Between("10.0.0.2", "10.0.0.1"));
         FrameBatch.Return(FrameBatch.Rent(Side.Primary));
 
         // Several rounds, the least counted: the pool is shared with tests running in parallel, whose returns may make
@@ -61,7 +63,7 @@ public class HotPathAllocationTests
     [Fact]
     public void ShardOf_IpFrame_AllocatesNothing()
     {
-        byte[] frame = Tcp("fd00::2", 80, "fd00::1", 40000, 1, 1, new byte[100]);
+        byte[] frame = Tcp(1, new byte[100], acknowledgment: 1, sourcePort: 80, destinationPort: 40000, address: FlowAddress.Between("fd00::2", "fd00::1"));
         InputHandler.ShardOf(frame, 0, 4);
 
         long before = GC.GetAllocatedBytesForCurrentThread();

@@ -2,7 +2,9 @@ using System.Diagnostics;
 using System.Net.Sockets;
 using System.Text;
 using Colo.Proxy.Tests.EndToEnd;
-using static Colo.Proxy.Tests.EndToEnd.TestFrames;
+using Colo.TestSupport.Frames;
+using static Colo.TestSupport.Frames.FrameBuilder;
+using static Colo.TestSupport.Frames.Payloads;
 
 namespace Colo.Proxy.Tests.Hosting;
 
@@ -61,7 +63,7 @@ public class ServeProcessTests
             await using var primary = await FramedPeer.ConnectAsync(new UnixDomainSocketEndPoint(P("p.sock")));
             await using var outdev = await FramedPeer.ConnectAsync(new UnixDomainSocketEndPoint(P("o.sock")));
             await using var control = await ControlClient.ConnectAsync(new UnixDomainSocketEndPoint(P("c.sock")));
-            var datagrams = Enumerable.Range(0, 5).Select(i => Udp("10.0.0.2", 53, "10.0.0.1", 3333, Ascii("q" + i))).ToArray();
+            var datagrams = Enumerable.Range(0, 5).Select(i => Udp(Ascii("q" + i), 53, 3333, FlowAddress.Between("10.0.0.2", "10.0.0.1"))).ToArray();
             foreach (byte[] d in datagrams)
                 await primary.SendAsync(d);
             await Wait.UntilAsync(async () =>
@@ -115,7 +117,7 @@ public class ServeProcessTests
             await using var control = await ControlClient.ConnectAsync(new UnixDomainSocketEndPoint(P("c.sock")));
             // Non-IP frames are released at once, uncompared; nobody is connected to outdev.
             for (int i = 0; i < 5; i++)
-                await primary.SendAsync(NonIp(100, (byte)i));
+                await primary.SendAsync(NonIp(Filled(100, (byte)i), EtherTypeLocalExperimental));
             await Wait.UntilAsync(async () =>
                 (await control.ReturnAsync("query-stats")).GetProperty("primary").GetProperty("received").GetInt64() == 5,
                 "5 primary frames received");

@@ -2,7 +2,9 @@ using System.Diagnostics;
 using System.Net;
 using Colo.Proxy.Endpoints;
 using Colo.Proxy.Tests.EndToEnd;
-using static Colo.Proxy.Tests.EndToEnd.TestFrames;
+using Colo.TestSupport.Frames;
+using static Colo.TestSupport.Frames.FrameBuilder;
+using static Colo.TestSupport.Frames.Payloads;
 
 namespace Colo.Proxy.Tests.Metrics;
 
@@ -21,7 +23,7 @@ public class PrometheusEndpointTests
         var (proxy, root) = await StartAsync();
         await using var _ = proxy;
         await using var primary = await proxy.ConnectAsync("primary_in");
-        await primary.SendAsync(Udp("10.0.0.2", 53, "10.0.0.1", 3333, Ascii("m")));
+        await primary.SendAsync(Udp(Ascii("m"), 53, 3333, FlowAddress.Between("10.0.0.2", "10.0.0.1")));
         await proxy.WaitReceivedAsync(1, 0);
         using var http = new HttpClient();
 
@@ -48,8 +50,8 @@ public class PrometheusEndpointTests
         await using var control = await proxy.ControlAsync();
         await using var primary = await proxy.ConnectAsync("primary_in");
         await using var secondary = await proxy.ConnectAsync("secondary_in");
-        await primary.SendAsync(Udp("10.0.0.2", 53, "10.0.0.1", 3333, Ascii("yes")));
-        await secondary.SendAsync(Udp("10.0.0.2", 53, "10.0.0.1", 3333, Ascii("no!")));
+        await primary.SendAsync(Udp(Ascii("yes"), 53, 3333, FlowAddress.Between("10.0.0.2", "10.0.0.1")));
+        await secondary.SendAsync(Udp(Ascii("no!"), 53, 3333, FlowAddress.Between("10.0.0.2", "10.0.0.1")));
         await control.WaitEventAsync("COLO_CHECKPOINT_REQUEST");
         await control.ReturnAsync("colo-checkpoint-done");
         using var http = new HttpClient();
@@ -105,8 +107,8 @@ public class PrometheusEndpointTests
         await using var control = await proxy.ControlAsync();
         await using var primary = await proxy.ConnectAsync("primary_in");
         await using var secondary = await proxy.ConnectAsync("secondary_in");
-        await primary.SendAsync(Udp("10.0.0.2", 53, "10.0.0.1", 3333, Ascii("yes")));
-        await secondary.SendAsync(Udp("10.0.0.2", 53, "10.0.0.1", 3333, Ascii("no!")));
+        await primary.SendAsync(Udp(Ascii("yes"), 53, 3333, FlowAddress.Between("10.0.0.2", "10.0.0.1")));
+        await secondary.SendAsync(Udp(Ascii("no!"), 53, 3333, FlowAddress.Between("10.0.0.2", "10.0.0.1")));
         await control.WaitEventAsync("COLO_CHECKPOINT_REQUEST");
         await control.ReturnAsync("colo-checkpoint-done");
         using var http = new HttpClient();

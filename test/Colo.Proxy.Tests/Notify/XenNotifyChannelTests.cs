@@ -10,6 +10,7 @@ using Colo.Proxy.Tests.Qemu;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
+using Colo.TestSupport.Frames;
 
 namespace Colo.Proxy.Tests.Notify;
 
@@ -49,7 +50,7 @@ public class XenNotifyChannelTests
         await using (channel)
         await using (xen)
         {
-            await xen.SendAsync(TestFrames.Ascii("COLO_USERSPACE_PROXY_INIT"));
+            await xen.SendAsync(Payloads.Ascii("COLO_USERSPACE_PROXY_INIT"));
 
             Assert.Equal("COLO_COMPARE_GET_XEN_INIT", Text(await xen.ReceiveAsync()));
         }
@@ -62,7 +63,7 @@ public class XenNotifyChannelTests
         await using (channel)
         await using (xen)
         {
-            foreach (byte b in FrameCodec.Encode(TestFrames.Ascii("COLO_CHECKPOINT")))
+            foreach (byte b in FrameCodec.Encode(Payloads.Ascii("COLO_CHECKPOINT")))
                 await xen.SendRawAsync([b]);
 
             await Wait.UntilAsync(() => events.Log.Contains("completed:xen-notify"), "the completion");
@@ -76,8 +77,8 @@ public class XenNotifyChannelTests
         await using (channel)
         await using (xen)
         {
-            await xen.SendAsync(TestFrames.Ascii("COLO_SOMETHING_NEW"));
-            await xen.SendAsync(TestFrames.Ascii("COLO_USERSPACE_PROXY_INIT"));
+            await xen.SendAsync(Payloads.Ascii("COLO_SOMETHING_NEW"));
+            await xen.SendAsync(Payloads.Ascii("COLO_USERSPACE_PROXY_INIT"));
 
             Assert.Equal("COLO_COMPARE_GET_XEN_INIT", Text(await xen.ReceiveAsync()));
             Assert.DoesNotContain("disconnected", events.Log);
@@ -94,13 +95,13 @@ public class XenNotifyChannelTests
         await using (xen)
         {
             for (int i = 0; i < 5; i++)
-                await xen.SendAsync(TestFrames.Ascii("COLO_SOMETHING_NEW"));
+                await xen.SendAsync(Payloads.Ascii("COLO_SOMETHING_NEW"));
             // A known instruction after them: once answered, the unknown ones before it were handled.
-            await xen.SendAsync(TestFrames.Ascii("COLO_USERSPACE_PROXY_INIT"));
+            await xen.SendAsync(Payloads.Ascii("COLO_USERSPACE_PROXY_INIT"));
             await xen.ReceiveAsync();
             time.Advance(TimeSpan.FromMinutes(1));
-            await xen.SendAsync(TestFrames.Ascii("COLO_SOMETHING_NEW"));
-            await xen.SendAsync(TestFrames.Ascii("COLO_USERSPACE_PROXY_INIT"));
+            await xen.SendAsync(Payloads.Ascii("COLO_SOMETHING_NEW"));
+            await xen.SendAsync(Payloads.Ascii("COLO_USERSPACE_PROXY_INIT"));
             await xen.ReceiveAsync();
 
             var unsupported = logger.Entries.Snapshot().Where(e => e.EventId == 3204).ToArray();
@@ -139,7 +140,7 @@ public class XenNotifyChannelTests
         await using var proxy = await ProxyHarness.StartAsync(o => o.VnetHdrSupport = true);
         await using var xen = await FramedPeer.ConnectAsync(proxy.EndPointOf("notify_dev"));
 
-        await xen.SendAsync(TestFrames.Ascii("COLO_USERSPACE_PROXY_INIT"));
+        await xen.SendAsync(Payloads.Ascii("COLO_USERSPACE_PROXY_INIT"));
 
         Assert.Equal("COLO_COMPARE_GET_XEN_INIT", Text(await xen.ReceiveAsync()));
         _ = IPAddress.Loopback;

@@ -2,7 +2,10 @@ using Colo.Compare;
 using Colo.Proxy.Qemu;
 using Colo.Proxy.Tests.EndToEnd;
 using Microsoft.Extensions.Logging.Abstractions;
-using static Colo.Proxy.Tests.EndToEnd.TestFrames;
+using Colo.TestSupport.Frames;
+using static Colo.TestSupport.Frames.FrameBuilder;
+using static Colo.TestSupport.Frames.Payloads;
+using Colo.Packets.Frames;
 
 namespace Colo.Proxy.Tests.Qemu;
 
@@ -15,9 +18,10 @@ public class QemuProxyIntegrationTests
 {
     private const string Guest = "10.0.0.2";
     private const string Client = "10.0.0.1";
+    private static readonly FlowAddress GuestToClient = FlowAddress.Between(Guest, Client);
 
-    private static byte[] Segment(uint seq, string payload, byte flags = TestFrames.Ack | Psh) =>
-        Tcp(Guest, 80, Client, 40000, seq, 5000, Ascii(payload), flags);
+    private static byte[] Segment(uint seq, string payload, TcpFlags flags = TcpFlags.Ack | TcpFlags.Psh) =>
+        Tcp(seq, Ascii(payload), flags, acknowledgment: 5000, sourcePort: 80, destinationPort: 40000, address: GuestToClient);
 
     private static string Event(string name, string? data = null) =>
         "{\"timestamp\": {\"seconds\": 1795631884, \"microseconds\": 299898}, \"event\": \"" + name + "\""
@@ -37,7 +41,7 @@ public class QemuProxyIntegrationTests
         await using var outdev = await proxy.ConnectAsync("outdev");
         await Wait.UntilAsync(() => channel.IsConnected, "the QMP session to be up");
 
-        byte[] synAck = Segment(100, "", Syn | TestFrames.Ack);
+        byte[] synAck = Segment(100, "", TcpFlags.Syn | TcpFlags.Ack);
         await primary.SendAsync(synAck);
         await secondary.SendAsync(synAck);
         Assert.Equal(synAck, await outdev.ReceiveAsync());

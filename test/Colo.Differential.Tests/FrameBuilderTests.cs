@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
-using Colo.Differential.Tests.Frames;
 using Colo.Differential.Tests.Harness;
+using Colo.Packets.Frames;
+using Colo.TestSupport.Frames;
 
 namespace Colo.Differential.Tests;
 
@@ -17,9 +18,10 @@ public sealed class FrameBuilderTests
     {
         var address = ipv6 ? V6 : V4;
 
-        var frame = FrameBuilder.Tcp(address, 80, 40000, 0xFFFFFFF0, 5, 0x18, "hello"u8, ipId: 9, ttl: 64, timestamp: 1);
+        var frame = FrameBuilder.Tcp(0xFFFFFFF0, "hello"u8, TcpFlags.Ack | TcpFlags.Psh, acknowledgment: 5, sourcePort: 80, destinationPort: 40000,
+            address: address, ipId: 9, ttl: 64, options: FrameBuilder.TimestampOption(1, 1 ^ 0x5a5a5a5a));
 
-        AssertChecksumsVerify(frame, ipv6, FrameBuilder.ProtocolTcp);
+        AssertChecksumsVerify(frame, ipv6, IpProtocol.Tcp);
     }
 
     [Theory]
@@ -27,15 +29,16 @@ public sealed class FrameBuilderTests
     [InlineData(true)]
     public void Udp_OddLengthPayload_ChecksumsVerify(bool ipv6)
     {
-        var frame = FrameBuilder.Udp(ipv6 ? V6 : V4, 5353, 53, "odd"u8, ipId: 1, ttl: 63);
+        var frame = FrameBuilder.Udp("odd"u8, 5353, 53, ipv6 ? V6 : V4, ipId: 1, ttl: 63);
 
-        AssertChecksumsVerify(frame, ipv6, FrameBuilder.ProtocolUdp);
+        AssertChecksumsVerify(frame, ipv6, IpProtocol.Udp);
     }
 
     [Fact]
     public void Tcp_PureAckPadded_PaddedTo60WithIpLengthUnchanged()
     {
-        var frame = FrameBuilder.Tcp(V4, 80, 40000, 1, 2, 0x10, [], ipId: 3, ttl: 64, padTo60: true);
+        var frame = FrameBuilder.Tcp(1, [], TcpFlags.Ack, acknowledgment: 2, sourcePort: 80, destinationPort: 40000, address: V4, ipId: 3,
+            ttl: 64, padTo: FrameBuilder.MinimumFrameLength);
 
         Assert.Equal(FrameBuilder.MinimumFrameLength, frame.Length);
         Assert.Equal(40, BinaryPrimitives.ReadUInt16BigEndian(frame.AsSpan(16)));
@@ -49,7 +52,7 @@ public sealed class FrameBuilderTests
         Assert.True(ControlFrames.TryRead(frame, out var kind, out var id));
         Assert.Equal(ControlFrames.Marker, kind);
         Assert.Equal(123456789, id);
-        Assert.False(ControlFrames.TryRead(FrameBuilder.Udp(V4, 9, 9, new byte[9], 0, 64), out _, out _));
+        Assert.False(ControlFrames.TryRead(FrameBuilder.Udp(new byte[9], 9, 9, V4, ipId: 0, ttl: 64), out _, out _));
     }
 
     private static void AssertChecksumsVerify(byte[] frame, bool ipv6, byte protocol)
@@ -60,15 +63,15 @@ public sealed class FrameBuilderTests
         if (ipv6)
         {
             l4 = ip[FrameBuilder.Ipv6HeaderLength..];
-            pseudo = Checksum.Add(0, ip.Slice(8, 32)) + (uint)l4.Length + protocol;
+            pseudo = InternetChecksum.Add(0, ip.Slice(8, 32)) + (uint)l4.Length + protocol;
         }
         else
         {
-            Assert.Equal(0, Checksum.Fold(Checksum.Add(0, ip[..FrameBuilder.Ipv4HeaderLength])));
+            Assert.Equal(0, InternetChecksum.Fold(InternetChecksum.Add(0, ip[..FrameBuilder.Ipv4HeaderLength])));
             l4 = ip[FrameBuilder.Ipv4HeaderLength..];
-            pseudo = Checksum.Add(0, ip.Slice(12, 8)) + (uint)l4.Length + protocol;
+            pseudo = InternetChecksum.Add(0, ip.Slice(12, 8)) + (uint)l4.Length + protocol;
         }
 
-        Assert.Equal(0, Checksum.Fold(Checksum.Add(pseudo, l4)));
+        Assert.Equal(0, InternetChecksum.Fold(InternetChecksum.Add(pseudo, l4)));
     }
 }

@@ -1,5 +1,5 @@
 using System.Buffers.Binary;
-using Colo.Differential.Tests.Frames;
+using Colo.TestSupport.Frames;
 
 namespace Colo.Differential.Tests.Harness;
 
@@ -28,7 +28,7 @@ internal static class ControlFrames
         BinaryPrimitives.WriteInt64BigEndian(payload[1..], id);
         // Separate flows: a queued marker must never meet a barrier in the same queue.
         var port = kind == Barrier ? BarrierPort : MarkerPort;
-        return FrameBuilder.Udp(Address, port, port, payload, ipId: 0, ttl: 64);
+        return FrameBuilder.Udp(payload, port, port, Address, ipId: 0, ttl: 64);
     }
 
     public static bool TryRead(ReadOnlySpan<byte> frame, out byte kind, out long id)

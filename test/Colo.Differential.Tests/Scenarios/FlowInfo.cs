@@ -1,4 +1,4 @@
-using Colo.Differential.Tests.Frames;
+using Colo.TestSupport.Frames;
 
 namespace Colo.Differential.Tests.Scenarios;
 

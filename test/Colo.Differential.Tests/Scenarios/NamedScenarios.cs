@@ -1,5 +1,5 @@
 using System.Text;
-using Colo.Differential.Tests.Frames;
+using Colo.TestSupport.Frames;
 
 namespace Colo.Differential.Tests.Scenarios;
 
@@ -186,18 +186,9 @@ internal static class NamedScenarios
         return ScenarioAnalysis.Annotate(builder.Scenario);
     }
 
-    private static byte[] Arp(byte sender)
-    {
-        var frame = new byte[60];
-        frame.AsSpan(0, 6).Fill(0xff);
-        frame[6] = 0x52;
-        frame[11] = sender;
-        frame[12] = 0x08;
-        frame[13] = 0x06;
-        byte[] arp = [0, 1, 8, 0, 6, 4, 0, 2];
-        arp.CopyTo(frame, 14);
-        return frame;
-    }
+    /// <summary>An ARP reply padded to 60 bytes as e1000 sends it; <paramref name="sender"/> tells the replicas' frames apart.</summary>
+    private static byte[] Arp(byte sender) =>
+        FrameBuilder.Arp(reply: true, senderHost: sender, padTo: FrameBuilder.MinimumFrameLength);
 
     /// <summary>A small language for fixed interleavings: each call appends one step.</summary>
     private sealed class Dsl(ScenarioBuilder builder)

@@ -1,4 +1,5 @@
-using Colo.Differential.Tests.Frames;
+using Colo.Packets.Frames;
+using Colo.TestSupport.Frames;
 
 namespace Colo.Differential.Tests.Scenarios;
 
@@ -9,6 +10,9 @@ namespace Colo.Differential.Tests.Scenarios;
 internal sealed class ScenarioBuilder(Scenario scenario, Random random)
 {
     private readonly List<(int Flow, Side Side, List<byte[]> Frames)> _lists = [];
+    /// <summary>The window Linux guests advertise early in a connection (64240 = 44 * 1460).</summary>
+    private const ushort Window = 64240;
+
     private ushort _primaryIpId = 1;
 
     public Scenario Scenario { get; } = scenario;
@@ -49,8 +53,15 @@ internal sealed class ScenarioBuilder(Scenario scenario, Random random)
                 seq = isn;
             var ipId = side == Side.Primary ? NextPrimaryIpId() : SecondaryIpId();
             var ttl = side == Side.Primary ? (byte)64 : (byte)63;
-            frames.Add(FrameBuilder.Tcp(flow.Address, sourcePort, destinationPort, seq, segment.Ack, segment.Flags,
-                segment.Data, ipId, ttl, timestamps ? ts++ : null, padTo60));
+            byte[] options = [];
+            if (timestamps)
+            {
+                options = FrameBuilder.TimestampOption(ts, ts ^ 0x5a5a5a5a);
+                ts++;
+            }
+
+            frames.Add(FrameBuilder.Tcp(seq, segment.Data, (TcpFlags)segment.Flags, segment.Ack, sourcePort, destinationPort,
+                flow.Address, ipId, ttl, Window, options, padTo60 ? FrameBuilder.MinimumFrameLength : 0));
         }
 
         return frames;

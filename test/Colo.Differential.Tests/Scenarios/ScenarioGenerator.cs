@@ -1,4 +1,4 @@
-using Colo.Differential.Tests.Frames;
+using Colo.TestSupport.Frames;
 
 namespace Colo.Differential.Tests.Scenarios;
 
@@ -242,11 +242,12 @@ internal static class ScenarioGenerator
     {
         var ipId = side == Side.Primary ? builder.NextPrimaryIpId() : builder.SecondaryIpId();
         var ttl = side == Side.Primary ? (byte)64 : (byte)63;
+        var padTo = pad ? FrameBuilder.MinimumFrameLength : 0;
         return kind switch
         {
-            FlowKind.Udp => FrameBuilder.Udp(flow.Address, sourcePort, 53, payload, ipId, ttl, pad),
-            FlowKind.Icmp => FrameBuilder.IcmpEchoReply(flow.Address, identifier, sequence, payload, ipId, ttl, pad),
-            _ => FrameBuilder.Gre(flow.Address, payload, ipId, ttl, pad),
+            FlowKind.Udp => FrameBuilder.Udp(payload, sourcePort, 53, flow.Address, ipId, ttl, padTo),
+            FlowKind.Icmp => FrameBuilder.IcmpEcho(identifier, sequence, payload, address: flow.Address, ipId: ipId, ttl: ttl, padTo: padTo),
+            _ => FrameBuilder.Gre(payload, flow.Address, ipId, ttl, padTo),
         };
     }
 }

@@ -1,4 +1,5 @@
 using Colo.Compare;
+using Colo.TestSupport.Frames;
 
 namespace Colo.Benchmarks;
 
@@ -42,13 +43,13 @@ internal sealed class BacklogDriver
         int half = payload / 2;
         for (int f = 0; f < flows; f++)
         {
-            uint isn = TestFrames.Isn(f);
+            uint isn = BenchmarkFlows.Isn(f);
             _primarySequence[f] = unchecked(isn + 1);
             _secondarySequence[f] = unchecked(isn + 1);
-            _primary[f] = [TestFrames.Build(f, payload, 0, 0, 1), TestFrames.Build(f, payload, 0, payload, 2)];
+            _primary[f] = [BenchmarkFlows.Frame(f, payload, 0, 0, 1), BenchmarkFlows.Frame(f, payload, 0, payload, 2)];
             _secondary[f] = resegment
-                ? [TestFrames.Build(f, half, 0, 0, 3), TestFrames.Build(f, payload, 0, half, 4), TestFrames.Build(f, payload - half, 0, half + payload, 5)]
-                : [TestFrames.Build(f, payload, 0, 0, 3), TestFrames.Build(f, payload, 0, payload, 4)];
+                ? [BenchmarkFlows.Frame(f, half, 0, 0, 3), BenchmarkFlows.Frame(f, payload, 0, half, 4), BenchmarkFlows.Frame(f, payload - half, 0, half + payload, 5)]
+                : [BenchmarkFlows.Frame(f, payload, 0, 0, 3), BenchmarkFlows.Frame(f, payload, 0, payload, 4)];
         }
 
         // Default memory cap (256 MiB); max_queue_size raised as for serve under load, so only the cap could limit.
@@ -102,8 +103,8 @@ internal sealed class BacklogDriver
             int f = _primaryFlow;
             uint sequence = _primarySequence[f];
             byte[][] frames = _primary[f];
-            TestFrames.SetSequence(frames[0], sequence);
-            TestFrames.SetSequence(frames[1], unchecked(sequence + (uint)_payload));
+            FrameBuilder.SetIpv4TcpSequence(frames[0], sequence);
+            FrameBuilder.SetIpv4TcpSequence(frames[1], unchecked(sequence + (uint)_payload));
             engine.Ingest(Side.Primary, frames[0], 0, now);
             engine.Ingest(Side.Primary, frames[1], 0, now);
             _primarySequence[f] = unchecked(sequence + (uint)(2 * _payload));
@@ -118,17 +119,17 @@ internal sealed class BacklogDriver
             if (_resegment)
             {
                 int half = _payload / 2;
-                TestFrames.SetSequence(frames[0], sequence);
-                TestFrames.SetSequence(frames[1], unchecked(sequence + (uint)half));
-                TestFrames.SetSequence(frames[2], unchecked(sequence + (uint)(half + _payload)));
+                FrameBuilder.SetIpv4TcpSequence(frames[0], sequence);
+                FrameBuilder.SetIpv4TcpSequence(frames[1], unchecked(sequence + (uint)half));
+                FrameBuilder.SetIpv4TcpSequence(frames[2], unchecked(sequence + (uint)(half + _payload)));
                 engine.Ingest(Side.Secondary, frames[0], 0, now);
                 engine.Ingest(Side.Secondary, frames[1], 0, now);
                 engine.Ingest(Side.Secondary, frames[2], 0, now);
             }
             else
             {
-                TestFrames.SetSequence(frames[0], sequence);
-                TestFrames.SetSequence(frames[1], unchecked(sequence + (uint)_payload));
+                FrameBuilder.SetIpv4TcpSequence(frames[0], sequence);
+                FrameBuilder.SetIpv4TcpSequence(frames[1], unchecked(sequence + (uint)_payload));
                 engine.Ingest(Side.Secondary, frames[0], 0, now);
                 engine.Ingest(Side.Secondary, frames[1], 0, now);
             }

@@ -1,4 +1,5 @@
 using Colo.Compare;
+using Colo.TestSupport.Frames;
 
 namespace Colo.Benchmarks;
 
@@ -34,14 +35,14 @@ internal sealed class LockstepDriver
         int half = payload / 2;
         for (int f = 0; f < flows; f++)
         {
-            uint isn = TestFrames.Isn(f);
+            uint isn = BenchmarkFlows.Isn(f);
             _nextSequence[f] = unchecked(isn + 1);
             // Payload bytes depend on the offset; the benchmark replays them at later offsets, equally on both sides.
-            _primary[f] = TestFrames.Build(f, payload, 0, 0, 1);
-            _primarySecond[f] = TestFrames.Build(f, payload, 0, payload, 2);
+            _primary[f] = BenchmarkFlows.Frame(f, payload, 0, 0, 1);
+            _primarySecond[f] = BenchmarkFlows.Frame(f, payload, 0, payload, 2);
             _secondary[f] = resegment
-                ? [TestFrames.Build(f, half, 0, 0, 3), TestFrames.Build(f, payload, 0, half, 4), TestFrames.Build(f, payload - half, 0, half + payload, 5)]
-                : [TestFrames.Build(f, payload, 0, 0, 3), TestFrames.Build(f, payload, 0, payload, 4)];
+                ? [BenchmarkFlows.Frame(f, half, 0, 0, 3), BenchmarkFlows.Frame(f, payload, 0, half, 4), BenchmarkFlows.Frame(f, payload - half, 0, half + payload, 5)]
+                : [BenchmarkFlows.Frame(f, payload, 0, 0, 3), BenchmarkFlows.Frame(f, payload, 0, payload, 4)];
         }
 
         _engine = new CompareEngine(
@@ -78,14 +79,14 @@ internal sealed class LockstepDriver
             byte[] p0 = _primary[f];
             byte[] p1 = _primarySecond[f];
             byte[][] secondary = _secondary[f];
-            TestFrames.SetSequence(p0, sequence);
-            TestFrames.SetSequence(p1, unchecked(sequence + (uint)_payload));
+            FrameBuilder.SetIpv4TcpSequence(p0, sequence);
+            FrameBuilder.SetIpv4TcpSequence(p1, unchecked(sequence + (uint)_payload));
             if (_resegment)
             {
                 int half = _payload / 2;
-                TestFrames.SetSequence(secondary[0], sequence);
-                TestFrames.SetSequence(secondary[1], unchecked(sequence + (uint)half));
-                TestFrames.SetSequence(secondary[2], unchecked(sequence + (uint)(half + _payload)));
+                FrameBuilder.SetIpv4TcpSequence(secondary[0], sequence);
+                FrameBuilder.SetIpv4TcpSequence(secondary[1], unchecked(sequence + (uint)half));
+                FrameBuilder.SetIpv4TcpSequence(secondary[2], unchecked(sequence + (uint)(half + _payload)));
                 engine.Ingest(Side.Primary, p0, 0, now);
                 engine.Ingest(Side.Primary, p1, 0, now);
                 engine.Ingest(Side.Secondary, secondary[0], 0, now);
@@ -94,8 +95,8 @@ internal sealed class LockstepDriver
             }
             else
             {
-                TestFrames.SetSequence(secondary[0], sequence);
-                TestFrames.SetSequence(secondary[1], unchecked(sequence + (uint)_payload));
+                FrameBuilder.SetIpv4TcpSequence(secondary[0], sequence);
+                FrameBuilder.SetIpv4TcpSequence(secondary[1], unchecked(sequence + (uint)_payload));
                 engine.Ingest(Side.Primary, p0, 0, now);
                 engine.Ingest(Side.Secondary, secondary[0], 0, now);
                 engine.Ingest(Side.Primary, p1, 0, now);

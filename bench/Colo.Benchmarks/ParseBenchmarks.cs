@@ -19,8 +19,8 @@ public class ParseBenchmarks
         _small = new byte[FrameCount][];
         for (int i = 0; i < FrameCount; i++)
         {
-            _large[i] = TestFrames.Build(i, 1460, TestFrames.Isn(i), 0, (ushort)i);
-            _small[i] = TestFrames.Build(i, 64, TestFrames.Isn(i), 0, (ushort)i);
+            _large[i] = BenchmarkFlows.Frame(i, 1460, BenchmarkFlows.Isn(i), 0, (ushort)i);
+            _small[i] = BenchmarkFlows.Frame(i, 64, BenchmarkFlows.Isn(i), 0, (ushort)i);
         }
     }
 

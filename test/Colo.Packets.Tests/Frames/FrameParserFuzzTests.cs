@@ -1,6 +1,6 @@
 using Colo.Packets.Frames;
-using CsCheck;
 using Colo.TestSupport.Frames;
+using CsCheck;
 
 namespace Colo.Packets.Tests.Frames;
 

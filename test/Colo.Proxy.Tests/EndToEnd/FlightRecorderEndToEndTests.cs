@@ -1,10 +1,10 @@
 using System.Diagnostics;
 using System.Text.Json;
 using Colo.Packets.Capture;
+using Colo.Packets.Frames;
 using Colo.TestSupport.Frames;
 using static Colo.TestSupport.Frames.FrameBuilder;
 using static Colo.TestSupport.Frames.Payloads;
-using Colo.Packets.Frames;
 
 namespace Colo.Proxy.Tests.EndToEnd;
 

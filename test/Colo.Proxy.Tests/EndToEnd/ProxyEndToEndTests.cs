@@ -2,13 +2,13 @@ using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
 using Colo.Compare;
+using Colo.Packets.Frames;
 using Colo.Proxy.Endpoints;
 using Colo.Proxy.Framing;
 using Colo.Proxy.Hosting;
 using Colo.TestSupport.Frames;
 using static Colo.TestSupport.Frames.FrameBuilder;
 using static Colo.TestSupport.Frames.Payloads;
-using Colo.Packets.Frames;
 
 namespace Colo.Proxy.Tests.EndToEnd;
 

@@ -1,8 +1,8 @@
 using Colo.Compare;
 using Colo.Proxy.Hosting;
 using Colo.Proxy.Tests.EndToEnd;
-using Microsoft.Extensions.Logging.Abstractions;
 using Colo.TestSupport.Frames;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Colo.Proxy.Tests.Hosting;
 

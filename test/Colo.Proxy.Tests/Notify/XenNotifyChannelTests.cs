@@ -7,10 +7,10 @@ using Colo.Proxy.Framing;
 using Colo.Proxy.Notify;
 using Colo.Proxy.Tests.EndToEnd;
 using Colo.Proxy.Tests.Qemu;
+using Colo.TestSupport.Frames;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
-using Colo.TestSupport.Frames;
 
 namespace Colo.Proxy.Tests.Notify;
 

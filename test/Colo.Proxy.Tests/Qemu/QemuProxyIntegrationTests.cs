@@ -1,11 +1,11 @@
 using Colo.Compare;
+using Colo.Packets.Frames;
 using Colo.Proxy.Qemu;
 using Colo.Proxy.Tests.EndToEnd;
-using Microsoft.Extensions.Logging.Abstractions;
 using Colo.TestSupport.Frames;
+using Microsoft.Extensions.Logging.Abstractions;
 using static Colo.TestSupport.Frames.FrameBuilder;
 using static Colo.TestSupport.Frames.Payloads;
-using Colo.Packets.Frames;
 
 namespace Colo.Proxy.Tests.Qemu;
 

@@ -4,8 +4,8 @@ using System.Text;
 using Colo.Cli.Replay;
 using Colo.Packets.Capture;
 using Colo.Packets.Frames;
-using Colors = Colo.Cli.Replay.HtmlReportWriter.Colors;
 using Colo.TestSupport.Capture;
+using Colors = Colo.Cli.Replay.HtmlReportWriter.Colors;
 
 namespace Colo.Cli.Tests.Replay;
 

@@ -14,6 +14,10 @@ public static class CaptureRewriter
     /// <summary>One packet to write: bytes, link type and time; null drops the packet.</summary>
     public delegate (byte[] Data, LinkType LinkType, long Timestamp)? Rewrite(byte[] ethernet, long timestamp, long frameNumber);
 
+    /// <summary>
+    /// Copies capture <paramref name="source"/> to <paramref name="destination"/> (pcap, or pcapng when
+    /// <paramref name="pcapng"/> is set; optionally gzip-compressed), each packet passed through <paramref name="rewrite"/>.
+    /// </summary>
     public static void Write(string source, string destination, Rewrite rewrite, bool gzip = false, bool pcapng = false)
     {
         using Stream file = File.Create(destination);
@@ -81,6 +85,27 @@ public static class CaptureRewriter
             BinaryPrimitives.WriteUInt32BigEndian(ack, unchecked(BinaryPrimitives.ReadUInt32BigEndian(ack) + acknowledgmentDelta));
         }
         return (ethernet, LinkType.Ethernet, timestamp);
+    };
+
+    /// <summary>
+    /// Every TCP sequence number moved by <paramref name="delta"/>, the TCP checksum updated incrementally (RFC 1624)
+    /// as a rewriting tool does, so a right checksum stays right.
+    /// </summary>
+    public static Rewrite ShiftSequenceKeepingChecksum(uint delta) => (data, ts, _) =>
+    {
+        if (FrameParser.TryParse(data, 0, out PacketInfo info) == ParseStatus.Ok && info.Protocol == IpProtocol.Tcp)
+        {
+            Span<byte> tcp = data.AsSpan(info.TransportOffset);
+            uint old = BinaryPrimitives.ReadUInt32BigEndian(tcp[4..]);
+            uint updated = unchecked(old + delta);
+            BinaryPrimitives.WriteUInt32BigEndian(tcp[4..], updated);
+            uint sum = (ushort)~BinaryPrimitives.ReadUInt16BigEndian(tcp[16..]);
+            sum += (uint)(ushort)~(old >> 16) + (ushort)~(old & 0xFFFF) + (updated >> 16) + (updated & 0xFFFF);
+            while (sum > 0xFFFF)
+                sum = (sum & 0xFFFF) + (sum >> 16);
+            BinaryPrimitives.WriteUInt16BigEndian(tcp[16..], (ushort)~sum);
+        }
+        return (data, LinkType.Ethernet, ts);
     };
 
     /// <summary>Every timestamp moved by <paramref name="nanoseconds"/>.</summary>

@@ -50,7 +50,7 @@ public sealed class AlignCommandTests : IDisposable
     {
         CapturePair pair = CaptureManifest.Get("http_keepalive_same");
         string raw = Path.Combine(_temp, "raw.pcap"), aligned = Path.Combine(_temp, "aligned.pcap");
-        CaptureRewriter.Write(pair.SecondaryPath, raw, ShiftKeepingChecksum(OwnIsnDistance));
+        CaptureRewriter.Write(pair.SecondaryPath, raw, CaptureRewriter.ShiftSequenceKeepingChecksum(OwnIsnDistance));
         var stdout = new StringWriter();
 
         int exit = AlignCommand.Run(pair.PrimaryPath, raw, aligned, stdout, TextWriter.Null);
@@ -74,23 +74,6 @@ public sealed class AlignCommandTests : IDisposable
         Assert.Equal(ReplayCommand.ExitIncomplete, exit);
         Assert.Contains("left as captured (no counterpart in the primary capture)", stdout.ToString(), StringComparison.Ordinal);
     }
-
-    private static CaptureRewriter.Rewrite ShiftKeepingChecksum(uint delta) => (data, ts, _) =>
-    {
-        if (FrameParser.TryParse(data, 0, out PacketInfo info) == ParseStatus.Ok && info.Protocol == IpProtocol.Tcp)
-        {
-            Span<byte> tcp = data.AsSpan(info.TransportOffset);
-            uint old = BinaryPrimitives.ReadUInt32BigEndian(tcp[4..]);
-            uint updated = unchecked(old + delta);
-            BinaryPrimitives.WriteUInt32BigEndian(tcp[4..], updated);
-            uint sum = (ushort)~BinaryPrimitives.ReadUInt16BigEndian(tcp[16..]);
-            sum += (uint)(ushort)~(old >> 16) + (ushort)~(old & 0xFFFF) + (updated >> 16) + (updated & 0xFFFF);
-            while (sum > 0xFFFF)
-                sum = (sum & 0xFFFF) + (sum >> 16);
-            BinaryPrimitives.WriteUInt16BigEndian(tcp[16..], (ushort)~sum);
-        }
-        return (data, LinkType.Ethernet, ts);
-    };
 
     private static List<uint> Sequences(string path) => Tcp(path, (data, info) => BinaryPrimitives.ReadUInt32BigEndian(data.AsSpan(info.TransportOffset + 4)));
 

@@ -90,8 +90,17 @@ public sealed partial class FlightRecordWriter : IAsyncDisposable
             try
             {
                 RecordedFiles files = Write(record);
+                // Counted once retention has run, so whoever waits on Written sees the directory as it stays; a set
+                // written but not pruned is still a written set.
+                try
+                {
+                    Prune();
+                }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+                {
+                    LogPruneFailed(_logger, _directory, ex.Message);
+                }
                 Interlocked.Increment(ref _recorded);
-                Prune();
                 _written?.Invoke(files);
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
@@ -184,4 +193,8 @@ public sealed partial class FlightRecordWriter : IAsyncDisposable
 
     [LoggerMessage(EventId = 4002, Level = LogLevel.Error, Message = "flight recorder could not write into {Directory}: {Error}")]
     private static partial void LogRecordFailed(ILogger logger, string directory, string error);
+
+    [LoggerMessage(EventId = 4003, Level = LogLevel.Warning,
+        Message = "flight recorder could not delete old records in {Directory} (--record-keep): {Error}")]
+    private static partial void LogPruneFailed(ILogger logger, string directory, string error);
 }

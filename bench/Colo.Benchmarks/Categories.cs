@@ -7,4 +7,5 @@ public static class Categories
     public const string Compare = "compare";
     public const string Resegment = "resegment";
     public const string Backlog = "backlog";
+    public const string Recorder = "recorder";
 }

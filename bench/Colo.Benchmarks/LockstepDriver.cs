@@ -23,7 +23,7 @@ internal sealed class LockstepDriver
     private int _flow;
     private long _ticks;
 
-    public LockstepDriver(int flows, int payload, bool resegment)
+    public LockstepDriver(int flows, int payload, bool resegment, bool recorder = false)
     {
         _flows = flows;
         _payload = payload;
@@ -46,7 +46,14 @@ internal sealed class LockstepDriver
         }
 
         _engine = new CompareEngine(
-            new CompareOptions { MaxFlows = Math.Max(65536, flows * 2), MaxQueueSize = 1024 },
+            new CompareOptions
+            {
+                MaxFlows = Math.Max(65536, flows * 2),
+                MaxQueueSize = 1024,
+                // serve's flight recorder defaults: 64 KiB per flow, 16 MiB in all.
+                RecorderBytesPerFlow = recorder ? 64 * 1024 : 0,
+                RecorderBudgetBytes = recorder ? 16L * 1024 * 1024 : 0,
+            },
             _sink);
     }
 

@@ -59,7 +59,7 @@ public sealed partial class CompareEngine
     public long StorageAllocations => _memory.Chunks.Allocated + _memory.ChunkSlots.Allocated
         + _memory.PendingFrames.Allocated + _memory.SecondaryRecords.Allocated;
 
-    /// <summary>Bytes the flight recorder's rings hold (allocated once, within its budget).</summary>
+    /// <summary>Bytes the flight recorder's ring holds (allocated once, on the first frame, its budget's size).</summary>
     public long RecorderBytes => _recorder.AllocatedBytes;
 
     /// <summary>True after <see cref="Failover"/>: primary frames are forwarded uncompared.</summary>
@@ -262,7 +262,7 @@ public sealed partial class CompareEngine
         }
         flow.PrimaryStore.Clear();
         flow.SecondaryStore.Clear();
-        _recorder.Return(flow);
+        FlightRecorder.Return(flow);
         _flows.Remove(flow.Key);
     }
 
@@ -276,39 +276,11 @@ public sealed partial class CompareEngine
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void Record(Flow flow, Side side, ReadOnlySpan<byte> frame, TimeSpan now)
     {
-        if (!_recorder.Enabled)
-            return;
-        if (flow.PrimaryRecord is null && !TakeRecorderRings(flow))
-            return;
-        _ = (side == Side.Primary ? flow.PrimaryRecord : flow.SecondaryRecord)!.Append(frame, now);
+        if (_recorder.Enabled)
+            _recorder.Append(flow, side, frame, now);
     }
 
-    private bool TakeRecorderRings(Flow flow)
-    {
-        // The idle list's head is the least recently active flow (never this one: it was just touched).
-        Flow? donor = _idle.Head == flow ? null : _idle.Head;
-        if (_recorder.TryTake(donor, out FrameRing primary, out FrameRing secondary))
-        {
-            flow.PrimaryRecord = primary;
-            flow.SecondaryRecord = secondary;
-            return true;
-        }
-        if (!flow.RecorderRefused)
-        {
-            flow.RecorderRefused = true;
-            Counters.FlowsNotRecorded++;
-        }
-        return false;
-    }
-
-    private static List<RecordedFrame> Recent(Flow flow)
-    {
-        var frames = new List<RecordedFrame>();
-        flow.PrimaryRecord?.CopyTo(frames, Side.Primary);
-        flow.SecondaryRecord?.CopyTo(frames, Side.Secondary);
-        // Stable: frames of one side that arrived at the same time keep their order.
-        return [.. frames.OrderBy(f => f.Time)];
-    }
+    private List<RecordedFrame> Recent(Flow flow) => _recorder.Recent(flow);
 
     private void Trigger(CheckpointReason reason, FlowKey flow, bool hasFlow, Side side, TimeSpan waited, TimeSpan now)
     {

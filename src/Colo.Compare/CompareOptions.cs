@@ -42,13 +42,13 @@ public sealed class CompareOptions
     public bool CompareHousekeeping { get; set; }
 
     /// <summary>
-    /// Flight recorder: bytes of recent frames kept per flow (half per side), so that a divergence or a timeout can be
+    /// Flight recorder: at most this many bytes of one flow's recent frames in a record (half per side), so that a divergence or a timeout can be
     /// written out as a capture pair (<see cref="Divergence.RecentFrames"/>, <see cref="CompareEngine.RecentFrames"/>).
     /// 0 turns it off (the default of the engine; <c>serve</c> turns it on).
     /// </summary>
     public int RecorderBytesPerFlow { get; set; }
 
-    /// <summary>Flight recorder: bytes for all flows' recent frames together (beyond <see cref="MaxBufferedBytes"/>).</summary>
+    /// <summary>Flight recorder: the ring all flows' recent frames share, newest overwriting oldest (beyond <see cref="MaxBufferedBytes"/>).</summary>
     public long RecorderBudgetBytes { get; set; }
 
     /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> naming the option when a value is unusable.</summary>

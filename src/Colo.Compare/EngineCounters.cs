@@ -26,9 +26,6 @@ public sealed class EngineCounters
     public long FlowsCreated { get; internal set; }
     public long FlowsEvicted { get; internal set; }
 
-    /// <summary>Flows the flight recorder could not keep frames of (its budget spent, no idle flow to take from).</summary>
-    public long FlowsNotRecorded { get; internal set; }
-
     /// <summary>TCP streams started afresh on a flow: a new connection on the same addresses and ports.</summary>
     public long StreamsRestarted { get; internal set; }
 
@@ -92,7 +89,6 @@ public sealed class EngineCounters
         MalformedFrames += other.MalformedFrames;
         FlowsCreated += other.FlowsCreated;
         FlowsEvicted += other.FlowsEvicted;
-        FlowsNotRecorded += other.FlowsNotRecorded;
         StreamsRestarted += other.StreamsRestarted;
         for (int i = 0; i < ReleasedBy.Length; i++) ReleasedBy[i] += other.ReleasedBy[i];
         for (int i = 0; i < PrimaryDroppedBy.Length; i++) PrimaryDroppedBy[i] += other.PrimaryDroppedBy[i];

@@ -58,36 +58,62 @@ public class FlightRecorderTests
     }
 
     [Fact]
-    public void BudgetSpent_NewFlowTakesTheLeastRecentlyActiveFlowsRings_AndMemoryStaysWithinIt()
+    public void BudgetSpent_TheOldestFramesOfAnyFlowMakeRoom_AndTheRingIsTheBudget()
     {
-        // Room for two flows (4 rings of 1 KiB).
-        var h = new EngineHarness(Recording(perFlow: 2048, budget: 4096));
+        // 1 KiB for everything: b's later frames overwrite a's, whatever flow they belong to.
+        var h = new EngineHarness(Recording(budget: 1024));
         byte[] a = Udp(Ascii("a"), sourcePort: 1);
-        byte[] b = Udp(Ascii("b"), sourcePort: 2);
-        byte[] c = Udp(Ascii("c"), sourcePort: 3);
-        h.Primary(a).Secondary(a).Advance(TimeSpan.FromMilliseconds(1));
-        h.Primary(b).Secondary(b).Advance(TimeSpan.FromMilliseconds(1));
-        h.Primary(c).Secondary(c);
+        h.Primary(a).Secondary(a);
+        var sent = new List<byte[]>();
+        for (int i = 0; i < 30; i++)
+        {
+            byte[] b = Udp(Ascii($"b{i}"), sourcePort: 2);
+            sent.Add(b);
+            h.Primary(b).Secondary(b);
+        }
 
         Assert.Empty(h.Engine.RecentFrames(Flow(a)));
-        Assert.Equal(2, h.Engine.RecentFrames(Flow(b)).Count);
-        Assert.Equal(2, h.Engine.RecentFrames(Flow(c)).Count);
-        Assert.Equal(4096, h.Engine.RecorderBytes);
-        Assert.Equal(0, h.Engine.Counters.FlowsNotRecorded);
+        IReadOnlyList<RecordedFrame> kept = h.Engine.RecentFrames(Flow(sent[0]));
+        Assert.InRange(kept.Count, 2, 59);
+        // What is kept is the newest, both sides, in arrival order.
+        Assert.Equal(sent.TakeLast(kept.Count / 2).SelectMany(f => new[] { f, f }), kept.Select(f => f.Frame));
+        Assert.Equal(1024, h.Engine.RecorderBytes);
         h.AssertBalanced();
     }
 
     [Fact]
-    public void BudgetSpent_AndOnlyBusyFlows_NewFlowIsCountedAsNotRecorded()
+    public void ManyBusyFlows_EachKeepsItsRecentFrames()
     {
-        var h = new EngineHarness(Recording(perFlow: 2048, budget: 2048));
-        byte[] a = Tcp(1001, Ascii("held"), sourcePort: 1);
-        byte[] b = Tcp(1001, Ascii("held"), sourcePort: 2);
-        h.Primary(a).Primary(b);   // both wait for the secondary: neither is idle
+        // serve's defaults (64 KiB per flow, 16 MiB in all) and a thousand flows taking turns, as a busy host does.
+        var h = new EngineHarness(Recording(budget: 16 * 1024 * 1024));
+        byte[][] frames = [.. Enumerable.Range(0, 1000).Select(i => Udp(Ascii($"f{i}"), sourcePort: (ushort)(1 + i)))];
+        for (int round = 0; round < 20; round++)
+        {
+            foreach (byte[] frame in frames)
+                h.Primary(frame).Secondary(frame);
+        }
 
-        Assert.Single(h.Engine.RecentFrames(Flow(a)));
-        Assert.Empty(h.Engine.RecentFrames(Flow(b)));
-        Assert.Equal(1, h.Engine.Counters.FlowsNotRecorded);
+        Assert.All(frames, f => Assert.Equal(40, h.Engine.RecentFrames(Flow(f)).Count));
+        h.AssertBalanced();
+    }
+
+    [Fact]
+    public void PerFlowSize_CutsEachSideToItsNewestFrames_WithoutStarvingTheQuieterSide()
+    {
+        // 4 KiB per flow: 2 KiB per side. The primary sends ten 600-byte frames, the secondary one before them.
+        var h = new EngineHarness(Recording(perFlow: 4096));
+        byte[] first = Tcp(1001, new byte[546]);
+        h.Secondary(first);
+        var sent = new List<byte[]>();
+        for (int i = 0; i < 10; i++)
+        {
+            byte[] frame = Tcp((uint)(1001 + i * 546), new byte[546]);
+            sent.Add(frame);
+            h.Primary(frame);
+        }
+
+        IReadOnlyList<RecordedFrame> kept = h.Engine.RecentFrames(Flow(first));
+        Assert.Equal([(Side.Secondary, first), .. sent.TakeLast(3).Select(f => (Side.Primary, f))], kept.Select(f => (f.Side, f.Frame)));
     }
 
     [Fact]

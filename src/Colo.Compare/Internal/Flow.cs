@@ -31,10 +31,8 @@ internal sealed class Flow
 
     public TimeSpan LastActivity;
 
-    // Flight recorder: this flow's most recent frames of each side (null when off or the budget is spent).
-    public FrameRing? PrimaryRecord;
-    public FrameRing? SecondaryRecord;
-    public bool RecorderRefused;
+    // Flight recorder: where in its ring this flow's newest frame is (-1: none); older ones are chained from it.
+    public long LastRecorded = -1;
 
     /// <summary>TCP comparison state; null until the first TCP segment (and always for other protocols).</summary>
     public TcpStream? Tcp;

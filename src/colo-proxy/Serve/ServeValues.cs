@@ -22,10 +22,37 @@ internal static class ServeValues
             ? value
             : throw new FormatException($"'{text}' is not an integer");
 
-    public static long Bytes(string text) =>
-        long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out long value)
-            ? value
-            : throw new FormatException($"'{text}' is not an integer (bytes)");
+    /// <summary>
+    /// A size in bytes: a whole number, optionally followed by K, M, G or T (powers of 1024, as QEMU reads sizes), with
+    /// or without a trailing <c>iB</c> or <c>B</c>: <c>16777216</c>, <c>16M</c>, <c>16MiB</c>.
+    /// </summary>
+    public static long Bytes(string text)
+    {
+        string rest = text.Trim();
+        int shift = 0;
+        if (rest.Length > 2 && rest.EndsWith("iB", StringComparison.OrdinalIgnoreCase) && char.IsLetter(rest[^3]))
+            rest = rest[..^2];
+        else if (rest.Length > 1 && (rest.EndsWith('B') || rest.EndsWith('b')))
+            rest = rest[..^1];
+        if (rest.Length > 0)
+        {
+            shift = char.ToUpperInvariant(rest[^1]) switch { 'K' => 10, 'M' => 20, 'G' => 30, 'T' => 40, _ => 0 };
+            if (shift != 0)
+                rest = rest[..^1];
+        }
+        if (!long.TryParse(rest, NumberStyles.None, CultureInfo.InvariantCulture, out long value))
+            throw new FormatException($"'{text}' is not a size in bytes (a whole number, optionally with K, M, G or T: 16777216, 16M, 16MiB)");
+        if (value > long.MaxValue >> shift)
+            throw new FormatException($"'{text}' is too large");
+        return value << shift;
+    }
+
+    /// <summary>A size in bytes (as <see cref="Bytes"/>) that must fit an int.</summary>
+    public static int IntBytes(string text)
+    {
+        long value = Bytes(text);
+        return value <= int.MaxValue ? (int)value : throw new FormatException($"'{text}' is too large (at most {int.MaxValue} bytes)");
+    }
 
     public static TimeSpan Milliseconds(string text) =>
         long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out long value)

@@ -23,7 +23,7 @@ public sealed partial class CompareEngine
     private readonly FlightRecorder _recorder;
     private FlowChain _active = new(FlowList.Active);
     private FlowChain _idle = new(FlowList.Idle);
-    // Frames put back together for release, or stored across a chunk boundary (frames above 16 KiB).
+    // Frames put back together for release, or stored across a chunk boundary (frames above one chunk, 8 KiB).
     private byte[] _scratch = new byte[ChunkPool.ChunkSize];
     private byte[] _secondaryScratch = new byte[ChunkPool.ChunkSize];
     private long _nextFrameId;

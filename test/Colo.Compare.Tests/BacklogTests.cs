@@ -132,7 +132,7 @@ public class BacklogTests
         }
 
         // Warm up: two turns of the backlog and at least 1 MiB of stream per flow, so that the backlog has lain across
-        // every alignment to chunk (16 KiB) and table block (64 chunks) boundaries once: how many chunks and blocks a
+        // every alignment to chunk (8 KiB) and table block (64 chunks) boundaries once: how many chunks and blocks a
         // standing backlog spans varies by one with its alignment, and the pools keep the most it ever needed.
         Step(Math.Max(2 * lead, flows * ((1 << 20) / Payload + 2)));
         long storage = engine.StorageAllocations;

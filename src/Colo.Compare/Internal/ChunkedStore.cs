@@ -7,7 +7,7 @@ namespace Colo.Compare.Internal;
 /// chunks. What the engine keeps (a queued frame, a run of stream bytes, a datagram) is appended once and then read in
 /// place; each item pins the chunks it lies in, and a chunk goes back to the pool as soon as nothing pins it (chunks
 /// at the front, in the middle, or all of them when the store empties), so what a flow holds follows what it needs,
-/// at any lag, in 16 KiB steps. Positions only grow; they are not stream offsets.
+/// at any lag, in 8 KiB steps. Positions only grow; they are not stream offsets.
 /// </summary>
 internal sealed class ChunkedStore
 {

@@ -3,8 +3,8 @@ using System.Runtime.CompilerServices;
 namespace Colo.Compare.Internal;
 
 /// <summary>
-/// One side's TCP bytes that are still needed, addressed by 64-bit stream offset: a table of pooled 16 KiB
-/// <see cref="ChunkPool"/> chunks, chunk k holding offsets [k * 16 KiB, (k + 1) * 16 KiB), plus the sorted, disjoint
+/// One side's TCP bytes that are still needed, addressed by 64-bit stream offset: a table of pooled 8 KiB
+/// <see cref="ChunkPool"/> chunks, chunk k holding offsets [k * 8 KiB, (k + 1) * 8 KiB), plus the sorted, disjoint
 /// intervals that are present. Each byte is copied in once and read in place; lookups are arithmetic; the table grows
 /// and shrinks chunk by chunk (no ring that doubles by copying, no large-object array), so the cost per byte is the
 /// same at any lag. Out-of-order segments leave holes (chunks inside a hole are not allocated); overlapping writes are

@@ -74,11 +74,25 @@ public class FlightRecorderTests
 
         Assert.Empty(h.Engine.RecentFrames(Flow(a)));
         IReadOnlyList<RecordedFrame> kept = h.Engine.RecentFrames(Flow(sent[0]));
-        Assert.InRange(kept.Count, 2, 59);
+        // Each frame takes its length rounded up to 8 plus a 24-byte header; the ring keeps all that fit in it but the
+        // one whose place the newest frame skipped at the end of the ring.
+        int record = 24 + ((sent[^1].Length + 7) & ~7);
+        Assert.InRange(kept.Count, 1024 / record - 1, 1024 / record);
         // What is kept is the newest, both sides, in arrival order.
         Assert.Equal(sent.TakeLast(kept.Count / 2).SelectMany(f => new[] { f, f }), kept.Select(f => f.Frame));
         Assert.Equal(1024, h.Engine.RecorderBytes);
         h.AssertBalanced();
+    }
+
+    [Fact]
+    public void FrameLargerThanTheRing_IsNotKept_AndTheOthersStay()
+    {
+        var h = new EngineHarness(Recording(budget: 1024));
+        byte[] small = Udp(Ascii("small"), sourcePort: 7);
+        byte[] large = Udp(new byte[1200], sourcePort: 7);
+        h.Primary(small).Secondary(small).Primary(large).Secondary(large);
+
+        Assert.Equal([small, small], h.Engine.RecentFrames(Flow(small)).Select(f => f.Frame));
     }
 
     [Fact]

@@ -9,10 +9,10 @@ namespace Colo.Compare.Internal;
 /// history is read by walking that chain back until it leaves the ring, and cut to the per-flow size.
 /// </summary>
 /// <remarks>
-/// One ring written front to back costs a frame copy into memory the CPU already streams through. The previous design
-/// (a fixed ring per flow and side) wrote each frame to wherever its flow's ring was: with a thousand flows every frame
-/// missed the cache, which cost 64-byte floods about a sixth of their throughput, and once more flows were active than
-/// the budget had rings for, flows took each other's rings on nearly every frame and kept next to nothing. Here every
+/// One ring written front to back costs a frame copy to sequential addresses. The previous design (a fixed ring per
+/// flow and side) had rings for budget / per-flow flows; once more flows were active, they took each other's rings on
+/// nearly every frame and kept next to nothing, and with a ring for each of a thousand flows every frame was written
+/// wherever its flow's ring was (a 64-byte flood then cost 1.6x the CPU per frame of the recorder off). Here every
 /// flow's history is the newest <c>budget</c> bytes of all traffic, at most <c>per-flow</c> of it for one flow: a quiet
 /// flow beside a bulk one keeps less time back (16 MiB is about 130 ms at 1 Gbit/s), a thousand busy flows keep
 /// 16 KiB each where the rings kept almost nothing.

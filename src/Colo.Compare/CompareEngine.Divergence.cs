@@ -31,7 +31,7 @@ public sealed partial class CompareEngine
             SecondaryContext = secondary,
             ContextOffset = before.Length,
             Time = now,
-            RecentFrames = Recent(flow),
+            RecentFrames = _recorder.Recent(flow),
         };
         Diverge(flow, divergence, now);
     }
@@ -74,7 +74,7 @@ public sealed partial class CompareEngine
             SecondaryContext = secondary[from..Math.Min(secondary.Length, at + ContextBytes)].ToArray(),
             ContextOffset = at - from,
             Time = now,
-            RecentFrames = Recent(flow),
+            RecentFrames = _recorder.Recent(flow),
         };
         Diverge(flow, divergence, now);
     }

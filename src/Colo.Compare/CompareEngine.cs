@@ -262,7 +262,6 @@ public sealed partial class CompareEngine
         }
         flow.PrimaryStore.Clear();
         flow.SecondaryStore.Clear();
-        FlightRecorder.Return(flow);
         _flows.Remove(flow.Key);
     }
 
@@ -271,7 +270,7 @@ public sealed partial class CompareEngine
     /// flow is unknown). For a sink that wants to keep a timeout's context; allocates.
     /// </summary>
     public IReadOnlyList<RecordedFrame> RecentFrames(FlowKey key) =>
-        _flows.TryGetValue(key, out Flow? flow) ? Recent(flow) : [];
+        _flows.TryGetValue(key, out Flow? flow) ? _recorder.Recent(flow) : [];
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void Record(Flow flow, Side side, ReadOnlySpan<byte> frame, TimeSpan now)
@@ -279,8 +278,6 @@ public sealed partial class CompareEngine
         if (_recorder.Enabled)
             _recorder.Append(flow, side, frame, now);
     }
-
-    private List<RecordedFrame> Recent(Flow flow) => _recorder.Recent(flow);
 
     private void Trigger(CheckpointReason reason, FlowKey flow, bool hasFlow, Side side, TimeSpan waited, TimeSpan now)
     {

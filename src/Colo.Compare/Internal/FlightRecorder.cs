@@ -99,7 +99,4 @@ internal sealed class FlightRecorder
     // The flow's previous frame (absolute position, -1 none), when this one arrived, its length and side.
     [StructLayout(LayoutKind.Sequential)]
     private readonly record struct Header(long Previous, long Ticks, int Length, Side Side);
-
-    /// <summary>Forgets the flow's chain (its frames stay in the ring until overwritten, reachable from nothing).</summary>
-    public static void Return(Flow flow) => flow.LastRecorded = -1;
 }

@@ -50,9 +50,8 @@ internal sealed class LockstepDriver
             {
                 MaxFlows = Math.Max(65536, flows * 2),
                 MaxQueueSize = 1024,
-                // serve's flight recorder defaults: 64 KiB per flow, 16 MiB in all.
-                RecorderBytesPerFlow = recorder ? 64 * 1024 : 0,
-                RecorderBudgetBytes = recorder ? 16L * 1024 * 1024 : 0,
+                RecorderBytesPerFlow = recorder ? CompareOptions.ServeRecorderBytesPerFlow : 0,
+                RecorderBudgetBytes = recorder ? CompareOptions.ServeRecorderBudgetBytes : 0,
             },
             _sink);
     }

@@ -48,6 +48,12 @@ public sealed class CompareOptions
     /// </summary>
     public int RecorderBytesPerFlow { get; set; }
 
+    /// <summary><c>serve</c>'s <see cref="RecorderBytesPerFlow"/>: 64 KiB, about 22 full-size frames a side.</summary>
+    public const int ServeRecorderBytesPerFlow = 64 * 1024;
+
+    /// <summary><c>serve</c>'s <see cref="RecorderBudgetBytes"/>: 16 MiB, about 130 ms of traffic at 1 Gbit/s.</summary>
+    public const long ServeRecorderBudgetBytes = 16L * 1024 * 1024;
+
     /// <summary>Flight recorder: the ring all flows' recent frames share, newest overwriting oldest (beyond <see cref="MaxBufferedBytes"/>).</summary>
     public long RecorderBudgetBytes { get; set; }
 

@@ -8,7 +8,7 @@ namespace Colo.Compare.Tests;
 /// <summary>The flight recorder: each flow's recent frames of both sides, handed out with a divergence.</summary>
 public class FlightRecorderTests
 {
-    private static CompareOptions Recording(int perFlow = 64 * 1024, long budget = 1024 * 1024) =>
+    private static CompareOptions Recording(int perFlow = CompareOptions.ServeRecorderBytesPerFlow, long budget = 1024 * 1024) =>
         new() { RecorderBytesPerFlow = perFlow, RecorderBudgetBytes = budget };
 
     [Fact]
@@ -98,8 +98,8 @@ public class FlightRecorderTests
     [Fact]
     public void ManyBusyFlows_EachKeepsItsRecentFrames()
     {
-        // serve's defaults (64 KiB per flow, 16 MiB in all) and a thousand flows taking turns, as a busy host does.
-        var h = new EngineHarness(Recording(budget: 16 * 1024 * 1024));
+        // serve's defaults and a thousand flows taking turns, as a busy host does.
+        var h = new EngineHarness(Recording(CompareOptions.ServeRecorderBytesPerFlow, CompareOptions.ServeRecorderBudgetBytes));
         byte[][] frames = [.. Enumerable.Range(0, 1000).Select(i => Udp(Ascii($"f{i}"), sourcePort: (ushort)(1 + i)))];
         for (int round = 0; round < 20; round++)
         {

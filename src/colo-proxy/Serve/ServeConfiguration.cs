@@ -1,3 +1,4 @@
+using Colo.Compare;
 using Colo.Proxy.Hosting;
 using Colo.Proxy.Qemu;
 using Microsoft.Extensions.Logging;
@@ -14,8 +15,8 @@ internal sealed class ServeConfiguration
     public ServeConfiguration()
     {
         // The flight recorder is on in serve, at a size that costs little: a divergence then comes with its frames.
-        Proxy.Compare.RecorderBytesPerFlow = 64 * 1024;
-        Proxy.Compare.RecorderBudgetBytes = 16L * 1024 * 1024;
+        Proxy.Compare.RecorderBytesPerFlow = CompareOptions.ServeRecorderBytesPerFlow;
+        Proxy.Compare.RecorderBudgetBytes = CompareOptions.ServeRecorderBudgetBytes;
     }
 
     public ProxyOptions Proxy { get; } = new();

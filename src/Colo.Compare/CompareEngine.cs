@@ -262,6 +262,7 @@ public sealed partial class CompareEngine
         }
         flow.PrimaryStore.Clear();
         flow.SecondaryStore.Clear();
+        _recorder.Forget(flow);
         _flows.Remove(flow.Key);
     }
 

@@ -131,6 +131,89 @@ public class FlightRecorderTests
     }
 
     [Fact]
+    public void Ring_StartsSmall_AndDoublesAsFlowsStartRecording_UpToTheBudget()
+    {
+        // serve's defaults: 64 KiB per flow, 16 MiB budget. Each flow recording wants 128 KiB of ring.
+        var h = new EngineHarness(Recording(CompareOptions.ServeRecorderBytesPerFlow, CompareOptions.ServeRecorderBudgetBytes));
+        void Flows(int from, int to)
+        {
+            for (int i = from; i < to; i++)
+            {
+                byte[] frame = Udp(Ascii($"f{i}"), sourcePort: (ushort)(1 + i));
+                h.Primary(frame).Secondary(frame);
+            }
+        }
+
+        Flows(0, 2);
+        Assert.Equal(256 * 1024, h.Engine.RecorderBytes);
+        Flows(2, 3);
+        Assert.Equal(512 * 1024, h.Engine.RecorderBytes);
+        Flows(3, 100);
+        Assert.Equal(16 * 1024 * 1024, h.Engine.RecorderBytes);
+        Flows(100, 1000);
+        Assert.Equal(CompareOptions.ServeRecorderBudgetBytes, h.Engine.RecorderBytes);
+        h.AssertBalanced();
+    }
+
+    [Fact]
+    public void Growing_KeepsEveryFlowsHistory_AndTheRingWrapsAtItsNewSize()
+    {
+        // 16 KiB per flow, a 10 MiB budget (not a power of two: the ring starts at 320 KiB, 10 MiB / 32).
+        var h = new EngineHarness(Recording(perFlow: 16 * 1024, budget: 10 * 1024 * 1024));
+        byte[] first = Udp(new byte[980], sourcePort: 1);
+        // Enough of one flow to wrap the first ring several times: only the newest 8 KiB per side stay in the record.
+        var sent = new List<byte[]>();
+        for (int i = 0; i < 1000; i++)
+        {
+            byte[] frame = Udp([.. BitConverter.GetBytes(i), .. new byte[976]], sourcePort: 1);
+            sent.Add(frame);
+            h.Primary(frame).Secondary(frame);
+        }
+        Assert.Equal(320 * 1024, h.Engine.RecorderBytes);
+        List<byte[]> before = [.. h.Engine.RecentFrames(Flow(first)).Select(f => f.Frame)];
+        Assert.Equal(sent.TakeLast(before.Count / 2).SelectMany(f => new[] { f, f }), before);
+
+        // 400 more flows want 400 x 32 KiB: the ring doubles to 10 MiB, carrying the first flow's frames over.
+        for (int i = 0; i < 400; i++)
+        {
+            byte[] frame = Udp(Ascii($"g{i}"), sourcePort: (ushort)(100 + i));
+            h.Primary(frame).Secondary(frame);
+        }
+        Assert.Equal(10 * 1024 * 1024, h.Engine.RecorderBytes);
+        Assert.Equal(before, h.Engine.RecentFrames(Flow(first)).Select(f => f.Frame));
+
+        // Writing on wraps the larger ring too; the first flow's newest frames are what its record holds.
+        for (int i = 0; i < 12000; i++)
+        {
+            byte[] frame = Udp([.. BitConverter.GetBytes(i), .. new byte[976]], sourcePort: 1);
+            sent.Add(frame);
+            h.Primary(frame).Secondary(frame);
+        }
+        List<byte[]> after = [.. h.Engine.RecentFrames(Flow(first)).Select(f => f.Frame)];
+        Assert.Equal(16, after.Count);
+        Assert.Equal(sent.TakeLast(8).SelectMany(f => new[] { f, f }), after);
+        h.AssertBalanced();
+    }
+
+    [Fact]
+    public void FlowsTheEngineForgets_NoLongerCount_SoChurnDoesNotGrowTheRing()
+    {
+        // A table of 8 flows: a thousand short flows one after another leave at most 8 recording.
+        var options = Recording(CompareOptions.ServeRecorderBytesPerFlow, CompareOptions.ServeRecorderBudgetBytes);
+        options.MaxFlows = 8;
+        var h = new EngineHarness(options);
+        for (int i = 0; i < 1000; i++)
+        {
+            byte[] frame = Udp(Ascii($"f{i}"), sourcePort: (ushort)(1 + i));
+            h.Primary(frame).Secondary(frame);
+        }
+
+        // 8 x 128 KiB; counting every flow ever seen would have taken the whole 16 MiB budget.
+        Assert.Equal(1024 * 1024, h.Engine.RecorderBytes);
+        h.AssertBalanced();
+    }
+
+    [Fact]
     public void RecordingFrames_AllocatesNothingPerFrame()
     {
         var sink = new CountingSink();

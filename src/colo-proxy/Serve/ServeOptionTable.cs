@@ -74,7 +74,7 @@ internal static class ServeOptionTable
             (c, v) => c.Proxy.Endpoints.SocketMode = Mode(v), c => ShowMode(c.Proxy.Endpoints.SocketMode)),
         new("record-per-flow", false, "BYTES", "Flight recorder: at most this many bytes of one flow's recent frames in a record, half per side; 0 turns it off.",
             (c, v) => c.Proxy.Compare.RecorderBytesPerFlow = IntBytes(v), c => Show(c.Proxy.Compare.RecorderBytesPerFlow)),
-        new("record-budget", false, "BYTES", "Flight recorder: the ring all flows' recent frames share (newest overwrite oldest), beyond the engine's memory cap.",
+        new("record-budget", false, "BYTES", "Flight recorder: the most the ring all flows' recent frames share may grow to (twice record-per-flow per flow, from 256 KiB; newest overwrite oldest), beyond the engine's memory cap.",
             (c, v) => c.Proxy.Compare.RecorderBudgetBytes = Bytes(v), c => Show(c.Proxy.Compare.RecorderBudgetBytes)),
         new("record-dir", false, "DIR",
             "Directory for the capture pair + JSON written on each divergence (unset: $STATE_DIRECTORY/records or ~/.local/state/colo-proxy/records).",

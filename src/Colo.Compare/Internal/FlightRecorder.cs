@@ -15,9 +15,9 @@ namespace Colo.Compare.Internal;
 /// flow and side) had rings for budget / per-flow flows; once more flows were active, they took each other's rings on
 /// nearly every frame and kept next to nothing, and with a ring for each of a thousand flows every frame was written
 /// wherever its flow's ring was (a 64-byte flood then cost 1.6x the CPU per frame of the recorder off). Here every
-/// flow's history is the newest <c>budget</c> bytes of all traffic, at most <c>per-flow</c> of it for one flow: a quiet
-/// flow beside a bulk one keeps less time back (16 MiB is about 130 ms at 1 Gbit/s), a thousand busy flows keep
-/// 16 KiB each where the rings kept almost nothing.
+/// flow's history is the newest ring's worth of all traffic (up to <c>budget</c> bytes), at most <c>per-flow</c> of it for
+/// one flow: a quiet flow beside a bulk one keeps less time back (16 MiB is about 130 ms at 1 Gbit/s, 256 KiB about
+/// 2 ms), a thousand busy flows keep 16 KiB each where the rings kept almost nothing.
 /// <para>
 /// Why the ring grows rather than starting at the budget: a ring larger than the core's cache is written to memory on
 /// every frame (and evicts what the engine is about to compare). With one 1514-byte flow, serve spent 1.82 CPU-s per
@@ -64,9 +64,6 @@ internal sealed class FlightRecorder
     /// <summary>Bytes the ring holds now (allocated on the first frame recorded; grows up to the budget).</summary>
     public long AllocatedBytes => _ring?.Length ?? 0;
 
-    /// <summary>Flows counted as recording (each wants twice the per-flow size of ring).</summary>
-    public int RecordingFlows => _recordingFlows;
-
     private long Oldest => Math.Max(_written - _capacity, _validFrom);
 
     /// <summary>Keeps <paramref name="frame"/> as <paramref name="flow"/>'s newest; one larger than the ring is not kept.</summary>
@@ -112,9 +109,10 @@ internal sealed class FlightRecorder
         if (wanted <= _capacity || _capacity == _budget)
             return;
         int capacity = _capacity;
+        // Each size is the budget halved a whole number of times, so doubling lands on the budget, never past it.
         while (capacity < wanted && capacity < _budget)
             capacity *= 2;
-        Grow(Math.Min(capacity, _budget));
+        Grow(capacity);
     }
 
     /// <summary>Moves what the ring holds to a ring <paramref name="capacity"/> large (a multiple of the current size), each byte to the same absolute position.</summary>

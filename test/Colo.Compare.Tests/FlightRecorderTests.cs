@@ -160,6 +160,9 @@ public class FlightRecorderTests
     {
         // 16 KiB per flow, a 10 MiB budget (not a power of two: the ring starts at 320 KiB, 10 MiB / 32).
         var h = new EngineHarness(Recording(perFlow: 16 * 1024, budget: 10 * 1024 * 1024));
+        // A quiet flow records once, then the bulk flow overwrites its frame in the small ring.
+        byte[] quiet = Udp(Ascii("quiet"), sourcePort: 2);
+        h.Primary(quiet).Secondary(quiet);
         byte[] first = Udp(new byte[980], sourcePort: 1);
         // Enough of one flow to wrap the first ring several times: only the newest 8 KiB per side stay in the record.
         var sent = new List<byte[]>();
@@ -170,8 +173,10 @@ public class FlightRecorderTests
             h.Primary(frame).Secondary(frame);
         }
         Assert.Equal(320 * 1024, h.Engine.RecorderBytes);
+        // 8 frames of 1022 bytes per side fit in 8 KiB.
         List<byte[]> before = [.. h.Engine.RecentFrames(Flow(first)).Select(f => f.Frame)];
-        Assert.Equal(sent.TakeLast(before.Count / 2).SelectMany(f => new[] { f, f }), before);
+        Assert.Equal(sent.TakeLast(8).SelectMany(f => new[] { f, f }), before);
+        Assert.Empty(h.Engine.RecentFrames(Flow(quiet)));
 
         // 400 more flows want 400 x 32 KiB: the ring doubles to 10 MiB, carrying the first flow's frames over.
         for (int i = 0; i < 400; i++)
@@ -181,6 +186,9 @@ public class FlightRecorderTests
         }
         Assert.Equal(10 * 1024 * 1024, h.Engine.RecorderBytes);
         Assert.Equal(before, h.Engine.RecentFrames(Flow(first)).Select(f => f.Frame));
+        // The quiet flow's frame now falls inside the larger ring's span, but the small ring had overwritten it: still
+        // nothing, not whatever the larger ring holds there.
+        Assert.Empty(h.Engine.RecentFrames(Flow(quiet)));
 
         // Writing on wraps the larger ring too; the first flow's newest frames are what its record holds.
         for (int i = 0; i < 12000; i++)
